@@ -1,0 +1,35 @@
+"""TFX components of tfx-addons-lab (imported lazily: ``import tfx_addons_lab`` stays fast).
+
+==================  ====================================================================
+``DriftValidator``  drift / training-serving skew from TFDV statistics, with a gate
+``BlessingGate``    combines every signal into a standard ``ModelBlessing``
+``RegistryPusher``  pushes blessed models into a versioned model registry
+``AnomaliesGate``   ``@component`` that fails (or records) on ExampleAnomalies
+``ExampleCountGate`` ``@component`` that fails when ExampleGen produced too few examples
+==================  ====================================================================
+"""
+
+from __future__ import annotations
+
+from tfx_addons_lab._lazy import lazy_getattr
+
+_LAZY = {
+    "DriftValidator": (".drift_validator", "DriftValidator"),
+    "DriftValidatorSpec": (".drift_validator", "DriftValidatorSpec"),
+    "baseline_statistics_resolver": (".drift_validator", "baseline_statistics_resolver"),
+    "BlessingGate": (".blessing_gate", "BlessingGate"),
+    "BlessingGateSpec": (".blessing_gate", "BlessingGateSpec"),
+    "RegistryPusher": (".registry_pusher", "RegistryPusher"),
+    "RegistryPusherSpec": (".registry_pusher", "RegistryPusherSpec"),
+    "AnomaliesGate": (".gates", "AnomaliesGate"),
+    "ExampleCountGate": (".gates", "ExampleCountGate"),
+    "DriftReport": (".types", "DriftReport"),
+    "GateReport": (".types", "GateReport"),
+}
+
+__all__ = sorted(_LAZY)
+__getattr__ = lazy_getattr(__name__, _LAZY)
+
+
+def __dir__() -> list:
+    return __all__
