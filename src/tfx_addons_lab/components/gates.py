@@ -1,0 +1,95 @@
+"""Small ``@component`` gates (the Python-function component pattern).
+
+No ``from __future__ import annotations`` here: the @component decorator reads real
+annotation objects.
+
+They live in an importable module (never ``__main__``) so pipelines that use them also
+compile for Kubeflow Pipelines / Vertex AI.
+"""
+
+
+import json
+import logging
+import os
+from typing import Dict
+
+from tfx import v1 as tfx
+from tfx.types import artifact_utils, standard_artifacts
+
+from tfx_addons_lab.components.types import GateReport
+from tfx_addons_lab.errors import GateFailedError
+
+_LOG = logging.getLogger(__name__)
+
+GATE_REPORT_FILE = "gate_report.json"
+
+
+def count_examples(examples: standard_artifacts.Examples) -> Dict[str, int]:
+    """Count the serialized records of every split of an ``Examples`` artifact."""
+    import tensorflow as tf
+
+    counts: Dict[str, int] = {}
+    for split in artifact_utils.decode_split_names(examples.split_names):
+        split_uri = artifact_utils.get_split_uri([examples], split)
+        files = tf.io.gfile.glob(os.path.join(split_uri, "*"))
+        n = 0
+        for path in files:
+            compression = "GZIP" if path.endswith(".gz") else None
+            n += sum(1 for _ in tf.data.TFRecordDataset(path, compression_type=compression))
+        counts[split] = n
+    return counts
+
+
+def write_gate_report(report: GateReport, passed: bool, reason: str, details: dict) -> None:
+    """Write ``gate_report.json`` into ``report`` and set its ``passed``/``reason`` properties."""
+    import tensorflow as tf
+
+    tf.io.gfile.makedirs(report.uri)
+    payload = {"passed": passed, "reason": reason, **details}
+    with tf.io.gfile.GFile(os.path.join(report.uri, GATE_REPORT_FILE), "w") as f:
+        f.write(json.dumps(payload, indent=2, sort_keys=True))
+    report.set_int_custom_property("passed", int(passed))
+    report.set_string_custom_property("reason", reason)
+
+
+@tfx.dsl.components.component
+def ExampleCountGate(
+    examples: tfx.dsl.components.InputArtifact[standard_artifacts.Examples],
+    report: tfx.dsl.components.OutputArtifact[GateReport],
+    min_examples: tfx.dsl.components.Parameter[int] = 1,
+    split: tfx.dsl.components.Parameter[str] = "",
+    fail_on_violation: tfx.dsl.components.Parameter[int] = 1,
+) -> None:
+    """Fail the run when ExampleGen produced fewer examples than expected.
+
+    Args:
+      examples: the ``Examples`` output of an ExampleGen.
+      report: output ``GateReport`` with the count per split, ``passed`` and ``reason``.
+      min_examples: the least number of examples each checked split must hold.
+      split: check only this split (e.g. ``train``); empty checks every split.
+      fail_on_violation: 1 (default) raises ``GateFailedError`` and so fails the pipeline run;
+        0 only records the violation in the report and lets the run continue.
+    """
+    counts = count_examples(examples)
+    if split and split not in counts:
+        raise GateFailedError(
+            f"ExampleCountGate: split {split!r} not in the examples (splits: {sorted(counts)}); "
+            "fix the 'split' parameter"
+        )
+    checked = {split: counts[split]} if split else counts
+    short = {s: n for s, n in checked.items() if n < min_examples}
+    passed = not short
+    if passed:
+        reason = "example counts ok: " + ", ".join(f"{s}={n}" for s, n in sorted(checked.items()))
+    else:
+        reason = (
+            f"too few examples (need >= {min_examples}): "
+            + ", ".join(f"{s}={n}" for s, n in sorted(short.items()))
+        )
+    write_gate_report(
+        report, passed, reason, {"gate": "ExampleCountGate", "counts": counts,
+                                 "min_examples": min_examples, "split": split or None},
+    )
+    _LOG.info("ExampleCountGate: %s", reason)
+    if not passed and fail_on_violation:
+        raise GateFailedError(f"ExampleCountGate: {reason}")
