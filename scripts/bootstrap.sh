@@ -40,7 +40,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 if [ ! -f "$stamp" ]; then
   say "installing tfx-addons-lab and its pinned dependencies (constraints.txt); first time takes a few minutes"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24" "setuptools>=77" wheel 2>&1 | grep -v '^WARNING: Location' || true
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade -c constraints.txt "pip>=24" setuptools wheel 2>&1 | grep -v "^WARNING: Location" || true
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
     -c constraints.txt -e ".[dev]" 2>&1 | grep -v '^WARNING: Location' || true
   "$VENV/bin/python" -c 'import tfx_addons_lab, tfx, tensorflow_data_validation' \
