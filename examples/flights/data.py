@@ -37,5 +37,8 @@ def write_span(df, month: int, data_root: Path, rows: Optional[int] = None, seed
         part = part.sample(n=rows, random_state=seed + month)
     folder = Path(data_root) / f"span-{month}"
     folder.mkdir(parents=True, exist_ok=True)
-    part.to_csv(folder / "flights.csv", index=False)
+    target = folder / "flights.csv"
+    text = part.to_csv(index=False)
+    if not target.exists() or target.read_text() != text:  # keep mtime: TFX caching
+        target.write_text(text)
     return folder
