@@ -25,19 +25,34 @@ DEFAULT_IMAGE = "gcr.io/tfx-oss-public/tfx:1.16.0"
 
 def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
     """Add ``--runner``, ``--beam-args``, ``--multi-processing``, ``--compile``, ``--no-cache``."""
-    parser.add_argument("--runner", choices=["local", "beam"], default="local",
-                        help="LocalDagRunner (default) or BeamDagRunner")
-    parser.add_argument("--beam-args", default="",
-                        help="Beam pipeline args for Beam-based components, e.g. "
-                             "'--runner=DataflowRunner --project=P --region=R "
-                             "--temp_location=gs://B/tmp' (Dataflow), '--runner=FlinkRunner "
-                             "--flink_master=HOST:8081', '--runner=SparkRunner ...'")
-    parser.add_argument("--multi-processing", action="store_true",
-                        help="shorthand for " + " ".join(MULTI_PROCESSING_BEAM_ARGS))
-    parser.add_argument("--compile", nargs=2, metavar=("TARGET", "PATH"),
-                        help="only compile: 'kubeflow PATH' writes the KFP v2 / Vertex AI spec")
-    parser.add_argument("--image", default=DEFAULT_IMAGE,
-                        help="container image named in a compiled Kubeflow spec")
+    parser.add_argument(
+        "--runner",
+        choices=["local", "beam"],
+        default="local",
+        help="LocalDagRunner (default) or BeamDagRunner",
+    )
+    parser.add_argument(
+        "--beam-args",
+        default="",
+        help="Beam pipeline args for Beam-based components, e.g. "
+        "'--runner=DataflowRunner --project=P --region=R "
+        "--temp_location=gs://B/tmp' (Dataflow), '--runner=FlinkRunner "
+        "--flink_master=HOST:8081', '--runner=SparkRunner ...'",
+    )
+    parser.add_argument(
+        "--multi-processing",
+        action="store_true",
+        help="shorthand for " + " ".join(MULTI_PROCESSING_BEAM_ARGS),
+    )
+    parser.add_argument(
+        "--compile",
+        nargs=2,
+        metavar=("TARGET", "PATH"),
+        help="only compile: 'kubeflow PATH' writes the KFP v2 / Vertex AI spec",
+    )
+    parser.add_argument(
+        "--image", default=DEFAULT_IMAGE, help="container image named in a compiled Kubeflow spec"
+    )
     parser.add_argument("--no-cache", action="store_true", help="disable TFX caching")
 
 
@@ -84,8 +99,12 @@ def run_or_compile(pipeline, args: argparse.Namespace) -> bool:
     return False
 
 
-def print_summary(metadata_path: Path, registry_uri: Optional[str] = None,
-                  registry_model: Optional[str] = None, elapsed: Optional[float] = None) -> dict:
+def print_summary(
+    metadata_path: Path,
+    registry_uri: Optional[str] = None,
+    registry_model: Optional[str] = None,
+    elapsed: Optional[float] = None,
+) -> dict:
     """Print what the run produced (gate checks, drift verdict, registry, reports); return it."""
     from tfx_addons_lab.summary import run_summary
 

@@ -55,7 +55,8 @@ class PipelineRun:
         execs = self.store.get_executions()
         if component_id is not None:
             execs = [
-                e for e in execs
+                e
+                for e in execs
                 if e.properties.get("component_id", None) is not None
                 and e.properties["component_id"].string_value == component_id
                 or e.custom_properties.get("component_id") is not None

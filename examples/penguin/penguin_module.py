@@ -87,8 +87,12 @@ def _serving_signatures(model, tf_transform_output: tft.TFTransformOutput):
 def run_fn(fn_args: tfx.components.FnArgs) -> None:
     """Train the DNN; save the SavedModel and ``metrics.json`` into the serving model dir."""
     tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
-    train = _input_fn(fn_args.train_files, fn_args.data_accessor, tf_transform_output, TRAIN_BATCH_SIZE)
-    evals = _input_fn(fn_args.eval_files, fn_args.data_accessor, tf_transform_output, EVAL_BATCH_SIZE)
+    train = _input_fn(
+        fn_args.train_files, fn_args.data_accessor, tf_transform_output, TRAIN_BATCH_SIZE
+    )
+    evals = _input_fn(
+        fn_args.eval_files, fn_args.data_accessor, tf_transform_output, EVAL_BATCH_SIZE
+    )
     custom = fn_args.custom_config or {}
     model = _make_model(float(custom.get("learning_rate", 1e-2)), int(custom.get("hidden", 8)))
     history = model.fit(

@@ -45,10 +45,14 @@ def prepare_data(data_root: Path) -> Path:
     import palmerpenguins
 
     df = palmerpenguins.load_penguins().dropna().reset_index(drop=True)
-    df = df.rename(columns={"bill_length_mm": "culmen_length_mm", "bill_depth_mm": "culmen_depth_mm"})
+    df = df.rename(
+        columns={"bill_length_mm": "culmen_length_mm", "bill_depth_mm": "culmen_depth_mm"}
+    )
     df = df[["species", *FEATURES]].copy()
     df["species"] = df["species"].map({"Adelie": 0, "Chinstrap": 1, "Gentoo": 2}).astype(int)
-    df[["flipper_length_mm", "body_mass_g"]] = df[["flipper_length_mm", "body_mass_g"]].astype(float)
+    df[["flipper_length_mm", "body_mass_g"]] = df[["flipper_length_mm", "body_mass_g"]].astype(
+        float
+    )
     data_root.mkdir(parents=True, exist_ok=True)
     target = data_root / "penguins.csv"
     text = df.to_csv(index=False)
@@ -229,21 +233,29 @@ def create_pipeline(
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--output-dir", default=str(REPO / "out" / "penguin"),
-                        help="where the pipeline root, MLMD, registry and reports go")
+    parser.add_argument(
+        "--output-dir",
+        default=str(REPO / "out" / "penguin"),
+        help="where the pipeline root, MLMD, registry and reports go",
+    )
     parser.add_argument("--train-steps", type=int, default=100)
     add_runner_arguments(parser)
     args = parser.parse_args(argv)
     started = time.time()
     pipeline = create_pipeline(
-        args.output_dir, train_steps=args.train_steps,
-        beam_pipeline_args=args.beam_pipeline_args, enable_cache=not args.no_cache,
+        args.output_dir,
+        train_steps=args.train_steps,
+        beam_pipeline_args=args.beam_pipeline_args,
+        enable_cache=not args.no_cache,
     )
     if run_or_compile(pipeline, args):
         return 0
-    print_summary(Path(args.output_dir) / "metadata.sqlite", registry_model="penguin",
-                  registry_uri=str(Path(args.output_dir).resolve() / "registry"),
-                  elapsed=time.time() - started)
+    print_summary(
+        Path(args.output_dir) / "metadata.sqlite",
+        registry_model="penguin",
+        registry_uri=str(Path(args.output_dir).resolve() / "registry"),
+        elapsed=time.time() - started,
+    )
     return 0
 
 

@@ -93,23 +93,36 @@ class MetadataView:
 
     def producer(self, artifact_id: int):
         """The execution that output ``artifact_id`` (the latest one), or None."""
-        events = [e for e in self.store.get_events_by_artifact_ids([artifact_id])
-                  if e.type in _OUTPUT_EVENTS]
+        events = [
+            e
+            for e in self.store.get_events_by_artifact_ids([artifact_id])
+            if e.type in _OUTPUT_EVENTS
+        ]
         if not events:
             return None
         return self.store.get_executions_by_id([max(e.execution_id for e in events)])[0]
 
     def consumers(self, artifact_id: int) -> List:
-        events = [e for e in self.store.get_events_by_artifact_ids([artifact_id])
-                  if e.type in _INPUT_EVENTS]
+        events = [
+            e
+            for e in self.store.get_events_by_artifact_ids([artifact_id])
+            if e.type in _INPUT_EVENTS
+        ]
         ids = sorted({e.execution_id for e in events})
         return list(self.store.get_executions_by_id(ids)) if ids else []
 
     def _io(self, execution_id: int, kinds: set) -> List[tuple]:
-        events = [e for e in self.store.get_events_by_execution_ids([execution_id])
-                  if e.type in kinds]
-        by_id = {a.id: a for a in self.store.get_artifacts_by_id(
-            sorted({e.artifact_id for e in events}))} if events else {}
+        events = [
+            e for e in self.store.get_events_by_execution_ids([execution_id]) if e.type in kinds
+        ]
+        by_id = (
+            {
+                a.id: a
+                for a in self.store.get_artifacts_by_id(sorted({e.artifact_id for e in events}))
+            }
+            if events
+            else {}
+        )
         out = []
         for e in events:
             key = e.path.steps[0].key if e.path.steps else ""
@@ -154,12 +167,20 @@ class LineageNode:
     depth: int = 0
 
     def to_dict(self) -> Dict[str, Any]:
-        return {"kind": self.kind, "id": self.id, "type": self.type, "name": self.name,
-                "uri": self.uri, "properties": self.properties, "depth": self.depth}
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "type": self.type,
+            "name": self.name,
+            "uri": self.uri,
+            "properties": self.properties,
+            "depth": self.depth,
+        }
 
 
-def upstream_lineage(view: MetadataView, artifact_id: int,
-                     sibling_types: Iterable[str] = ()) -> tuple:
+def upstream_lineage(
+    view: MetadataView, artifact_id: int, sibling_types: Iterable[str] = ()
+) -> tuple:
     """Walk from ``artifact_id`` up through producers and their inputs.
 
     Returns ``(nodes, edges)``: ``nodes`` in discovery (breadth-first) order; ``edges`` as
@@ -173,8 +194,15 @@ def upstream_lineage(view: MetadataView, artifact_id: int,
     def add_artifact(a, depth: int) -> str:
         key = f"a{a.id}"
         if key not in nodes:
-            nodes[key] = LineageNode("artifact", a.id, view.artifact_type(a),
-                                     a.name or view.artifact_type(a), a.uri, all_props(a), depth)
+            nodes[key] = LineageNode(
+                "artifact",
+                a.id,
+                view.artifact_type(a),
+                a.name or view.artifact_type(a),
+                a.uri,
+                all_props(a),
+                depth,
+            )
         return key
 
     start = view.artifact(artifact_id)
@@ -191,8 +219,11 @@ def upstream_lineage(view: MetadataView, artifact_id: int,
         seen_exec.add(execution.id)
         ekey = f"e{execution.id}"
         nodes[ekey] = LineageNode(
-            "execution", execution.id, view.execution_type(execution),
-            view.component_id(execution), "",
+            "execution",
+            execution.id,
+            view.execution_type(execution),
+            view.component_id(execution),
+            "",
             {"run_id": view.run_id(execution), "state": execution.last_known_state},
             depth + 1,
         )

@@ -34,8 +34,9 @@ def _latest_by_producer(view: MetadataView, type_name: str) -> Dict[str, Any]:
     return latest
 
 
-def run_summary(metadata_path: str, registry_uri: Optional[str] = None,
-                model_name: Optional[str] = None) -> Dict[str, Any]:
+def run_summary(
+    metadata_path: str, registry_uri: Optional[str] = None, model_name: Optional[str] = None
+) -> Dict[str, Any]:
     """Collect the latest gate, drift, blessing and push results; ``["text"]`` is printable."""
     view = MetadataView(open_sqlite_store(metadata_path))
     lines: List[str] = ["== tfx-addons-lab run summary =="]
@@ -64,8 +65,12 @@ def run_summary(metadata_path: str, registry_uri: Optional[str] = None,
     for node, art in sorted(_latest_by_producer(view, GATE_REPORT_TYPE).items()):
         report = _read_json(os.path.join(art.uri, "gate_report.json")) or {}
         passed = report.get("blessed", report.get("passed", prop(art, "passed")))
-        entry = {"passed": bool(passed), "reason": prop(art, "reason", report.get("reason", "")),
-                 "checks": report.get("checks", []), "uri": art.uri}
+        entry = {
+            "passed": bool(passed),
+            "reason": prop(art, "reason", report.get("reason", "")),
+            "checks": report.get("checks", []),
+            "uri": art.uri,
+        }
         result["gates"][node] = entry
         lines.append(f"gate    {node}: {'PASS' if entry['passed'] else 'FAIL'} - {entry['reason']}")
         for check in entry["checks"]:
@@ -73,10 +78,12 @@ def run_summary(metadata_path: str, registry_uri: Optional[str] = None,
             lines.append(f"        [{mark}] {check.get('name')}: {check.get('reason', '')}")
 
     for node, art in sorted(_latest_by_producer(view, "PushedModel").items()):
-        entry = {"pushed": bool(prop(art, "pushed", 0)),
-                 "destination": prop(art, "pushed_destination", ""),
-                 "registry_version": prop(art, "registry_version"),
-                 "registry_aliases": prop(art, "registry_aliases")}
+        entry = {
+            "pushed": bool(prop(art, "pushed", 0)),
+            "destination": prop(art, "pushed_destination", ""),
+            "registry_version": prop(art, "registry_version"),
+            "registry_aliases": prop(art, "registry_aliases"),
+        }
         result["pushed"][node] = entry
         if entry["pushed"]:
             where = entry["destination"]
@@ -96,11 +103,17 @@ def run_summary(metadata_path: str, registry_uri: Optional[str] = None,
             reg = open_registry(registry_uri)
             versions = reg.list(model_name)
             aliases = reg.aliases(model_name)
-            result["registry"] = {"uri": registry_uri, "model": model_name,
-                                  "versions": [v.version for v in versions], "aliases": aliases}
+            result["registry"] = {
+                "uri": registry_uri,
+                "model": model_name,
+                "versions": [v.version for v in versions],
+                "aliases": aliases,
+            }
             alias_txt = ", ".join(f"{a}->v{v}" for a, v in sorted(aliases.items())) or "none"
-            lines.append(f"registry {registry_uri} model {model_name!r}: "
-                         f"{len(versions)} version(s), aliases: {alias_txt}")
+            lines.append(
+                f"registry {registry_uri} model {model_name!r}: "
+                f"{len(versions)} version(s), aliases: {alias_txt}"
+            )
         except Exception as exc:  # the summary must never hide the run's own result
             lines.append(f"registry {registry_uri}: unavailable ({exc})")
     lines.append(f"metadata {metadata_path}")

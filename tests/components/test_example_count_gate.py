@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from pipeline_utils import custom_property, run_pipeline
 
 pytestmark = pytest.mark.e2e
@@ -18,7 +19,8 @@ def _components(data_dir: Path, min_examples: int, fail: int):
 
     example_gen = tfx.components.CsvExampleGen(input_base=str(data_dir))
     gate = ExampleCountGate(
-        examples=example_gen.outputs["examples"], min_examples=min_examples,
+        examples=example_gen.outputs["examples"],
+        min_examples=min_examples,
         fail_on_violation=fail,
     )
     return [example_gen, gate]

@@ -21,10 +21,22 @@ MONTHS = 4  # Jan-Apr: the March->April temperature/humidity shift is flagged as
 def flights_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("flights")
     proc = subprocess.run(
-        [sys.executable, str(REPO / "examples" / "flights" / "pipeline.py"), "--output-dir", str(out),
-         "--months", str(MONTHS), "--rows-per-span", "3000", "--train-steps", "100",
-         "--no-rollback"],
-        capture_output=True, text=True, timeout=1800,
+        [
+            sys.executable,
+            str(REPO / "examples" / "flights" / "pipeline.py"),
+            "--output-dir",
+            str(out),
+            "--months",
+            str(MONTHS),
+            "--rows-per-span",
+            "3000",
+            "--train-steps",
+            "100",
+            "--no-rollback",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1800,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return out, proc.stdout
@@ -37,8 +49,11 @@ def _view(out: Path):
 
 
 def _by_component(view, type_name: str, component: str):
-    return [a for a in view.artifacts_of_type(type_name)
-            if view.component_id(view.producer(a.id)) == component]
+    return [
+        a
+        for a in view.artifacts_of_type(type_name)
+        if view.component_id(view.producer(a.id)) == component
+    ]
 
 
 def test_one_run_per_span_with_drift_against_previous_span(flights_run):
@@ -95,7 +110,10 @@ def test_registry_champion_and_rollback(flights_run):
     assert champion == max(versions)
     if len(versions) >= 2:
         cli = str(Path(sys.executable).parent / "tfx-addons-lab")
-        proc = subprocess.run([cli, "registry", "rollback", registry_uri, "flights", "--alias",
-                               "champion"], capture_output=True, text=True)
+        proc = subprocess.run(
+            [cli, "registry", "rollback", registry_uri, "flights", "--alias", "champion"],
+            capture_output=True,
+            text=True,
+        )
         assert proc.returncode == 0, proc.stderr
         assert open_registry(registry_uri).aliases("flights")["champion"] == sorted(versions)[-2]

@@ -56,8 +56,19 @@ def test_penguin_compiles_for_kubeflow(tmp_path):
     (data / "penguins.csv").write_text("species,culmen_length_mm\n0,1.0\n")
     pipeline = create_pipeline(str(tmp_path / "out"), data_root=str(data))
     spec = _compile(pipeline, tmp_path / "penguin.json")
-    _check_spec(spec, {"DriftValidator", "BlessingGate", "RegistryPusher", "Trainer",
-                       "Evaluator", "Pusher", "Transform", "ExampleValidator"})
+    _check_spec(
+        spec,
+        {
+            "DriftValidator",
+            "BlessingGate",
+            "RegistryPusher",
+            "Trainer",
+            "Evaluator",
+            "Pusher",
+            "Transform",
+            "ExampleValidator",
+        },
+    )
 
 
 def test_flights_compiles_for_kubeflow(tmp_path):
@@ -74,9 +85,17 @@ def test_penguin_cli_compile_flag(tmp_path):
 
     target = tmp_path / "spec.json"
     out = subprocess.run(
-        [sys.executable, str(REPO / "examples" / "penguin" / "pipeline.py"),
-         "--output-dir", str(tmp_path / "out"), "--compile", "kubeflow", str(target)],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            str(REPO / "examples" / "penguin" / "pipeline.py"),
+            "--output-dir",
+            str(tmp_path / "out"),
+            "--compile",
+            "kubeflow",
+            str(target),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert json.loads(target.read_text())["pipelineSpec"]["pipelineInfo"]["name"]

@@ -22,8 +22,15 @@ def penguin_run(tmp_path_factory):
     """Run the example once through its command line, as the README's first command does."""
     out = tmp_path_factory.mktemp("penguin")
     proc = subprocess.run(
-        [sys.executable, str(REPO / "examples" / "penguin" / "pipeline.py"), "--output-dir", str(out)],
-        capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            str(REPO / "examples" / "penguin" / "pipeline.py"),
+            "--output-dir",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return out, proc.stdout
@@ -39,9 +46,19 @@ def test_every_standard_stage_and_ours_ran(penguin_run):
     out, _ = penguin_run
     view = _view(out)
     ran = {view.component_id(e) for e in view.store.get_executions()}
-    for stage in ("CsvExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator", "Transform",
-                  "Trainer", "Evaluator", "Pusher", "DriftValidator", "BlessingGate",
-                  "RegistryPusher"):
+    for stage in (
+        "CsvExampleGen",
+        "StatisticsGen",
+        "SchemaGen",
+        "ExampleValidator",
+        "Transform",
+        "Trainer",
+        "Evaluator",
+        "Pusher",
+        "DriftValidator",
+        "BlessingGate",
+        "RegistryPusher",
+    ):
         assert stage in ran, f"{stage} did not run; ran: {sorted(ran)}"
 
 
@@ -51,11 +68,16 @@ def test_gate_blessed_and_both_pushers_pushed(penguin_run):
 
     out, stdout = penguin_run
     view = _view(out)
-    gate_blessings = [a for a in view.artifacts_of_type("ModelBlessing")
-                      if view.component_id(view.producer(a.id)) == "BlessingGate"]
+    gate_blessings = [
+        a
+        for a in view.artifacts_of_type("ModelBlessing")
+        if view.component_id(view.producer(a.id)) == "BlessingGate"
+    ]
     assert gate_blessings and prop(gate_blessings[-1], "blessed") == 1
     assert (Path(gate_blessings[-1].uri) / "BLESSED").exists()
-    pushed = {view.component_id(view.producer(a.id)): a for a in view.artifacts_of_type("PushedModel")}
+    pushed = {
+        view.component_id(view.producer(a.id)): a for a in view.artifacts_of_type("PushedModel")
+    }
     assert prop(pushed["Pusher"], "pushed") == 1
     assert prop(pushed["RegistryPusher"], "pushed") == 1
     registry = open_registry(str(out / "registry"))
@@ -84,24 +106,48 @@ def test_drift_report_and_gate_report_files(penguin_run):
 def test_lineage_cli_from_registry_alias(penguin_run):
     out, _ = penguin_run
     proc = subprocess.run(
-        [str(Path(sys.executable).parent / "tfx-addons-lab"), "lineage", "--metadata",
-         str(out / "metadata.sqlite"), "--registry", str(out / "registry"), "penguin@champion",
-         "--format", "json"],
-        capture_output=True, text=True,
+        [
+            str(Path(sys.executable).parent / "tfx-addons-lab"),
+            "lineage",
+            "--metadata",
+            str(out / "metadata.sqlite"),
+            "--registry",
+            str(out / "registry"),
+            "penguin@champion",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["registry"]["version"] == 1
     types = {n["type"] for n in result["nodes"]}
-    for t in ("PushedModel", "Model", "Examples", "ExampleStatistics", "Schema",
-              "tfx_addons_lab.DriftReport", "tfx_addons_lab.GateReport"):
+    for t in (
+        "PushedModel",
+        "Model",
+        "Examples",
+        "ExampleStatistics",
+        "Schema",
+        "tfx_addons_lab.DriftReport",
+        "tfx_addons_lab.GateReport",
+    ):
         assert t in types, f"{t} missing from lineage: {sorted(types)}"
     executions = {n["name"] for n in result["nodes"] if n["kind"] == "execution"}
     assert {"Trainer", "RegistryPusher", "BlessingGate", "CsvExampleGen"} <= executions
     text = subprocess.run(
-        [str(Path(sys.executable).parent / "tfx-addons-lab"), "lineage", "--metadata",
-         str(out / "metadata.sqlite"), "--registry", str(out / "registry"), "penguin@champion"],
-        capture_output=True, text=True,
+        [
+            str(Path(sys.executable).parent / "tfx-addons-lab"),
+            "lineage",
+            "--metadata",
+            str(out / "metadata.sqlite"),
+            "--registry",
+            str(out / "registry"),
+            "penguin@champion",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert text.returncode == 0 and "Trainer" in text.stdout and "span=" in text.stdout
 
@@ -110,8 +156,15 @@ def test_rerun_with_unchanged_inputs_is_cached(penguin_run):
     """A second run with unchanged inputs reuses TFX's cache instead of retraining."""
     out, _ = penguin_run
     proc = subprocess.run(
-        [sys.executable, str(REPO / "examples" / "penguin" / "pipeline.py"), "--output-dir", str(out)],
-        capture_output=True, text=True, timeout=900,
+        [
+            sys.executable,
+            str(REPO / "examples" / "penguin" / "pipeline.py"),
+            "--output-dir",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     view = _view(out)

@@ -21,8 +21,14 @@ from tfx_addons_lab._version import __version__
 
 #: subcommand -> (module, one-line help)
 SUBCOMMANDS = {
-    "drift": ("tfx_addons_lab.cli.drift", "compare two datasets (CSV, TFRecord or TFDV statistics) for drift"),
-    "registry": ("tfx_addons_lab.cli.registry", "inspect and manage a model registry (list, show, promote, rollback, verify)"),
+    "drift": (
+        "tfx_addons_lab.cli.drift",
+        "compare two datasets (CSV, TFRecord or TFDV statistics) for drift",
+    ),
+    "registry": (
+        "tfx_addons_lab.cli.registry",
+        "inspect and manage a model registry (list, show, promote, rollback, verify)",
+    ),
     "lineage": ("tfx_addons_lab.cli.lineage", "print the ML Metadata lineage of a pushed model"),
 }
 
@@ -46,7 +52,9 @@ def build_parser(argv: Optional[List[str]] = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tfx-addons-lab {__version__}")
     parser.add_argument(
-        "-v", "--verbose", action="store_true",
+        "-v",
+        "--verbose",
+        action="store_true",
         help="show TensorFlow/Beam start-up logs and full tracebacks",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

@@ -16,29 +16,58 @@ from tfx_addons_lab.errors import InvalidInputError
 from tfx_addons_lab.mlmd import LineageNode, MetadataView, open_sqlite_store, prop, upstream_lineage
 
 SIBLING_TYPES = ("tfx_addons_lab.GateReport", "tfx_addons_lab.DriftReport", "ExampleAnomalies")
-_SHOW_PROPS = ("span", "version", "split_names", "pushed", "pushed_version", "registry_version",
-               "registry_aliases", "blessed", "reason", "dataset_drifted", "drift_share",
-               "drifted_features", "passed", "status")
+_SHOW_PROPS = (
+    "span",
+    "version",
+    "split_names",
+    "pushed",
+    "pushed_version",
+    "registry_version",
+    "registry_aliases",
+    "blessed",
+    "reason",
+    "dataset_drifted",
+    "drift_share",
+    "drifted_features",
+    "passed",
+    "status",
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--metadata", required=True, metavar="PATH",
-                        help="the SQLite ML Metadata file of the pipeline (metadata.sqlite)")
+    parser.add_argument(
+        "--metadata",
+        required=True,
+        metavar="PATH",
+        help="the SQLite ML Metadata file of the pipeline (metadata.sqlite)",
+    )
     target = parser.add_mutually_exclusive_group(required=True)
-    target.add_argument("--registry", nargs=2, metavar=("URI", "MODEL@ALIAS"),
-                        help="start from a registry version, e.g. out/registry penguin@champion "
-                             "(or penguin@3 for version 3)")
-    target.add_argument("--artifact", type=int, metavar="ID",
-                        help="start from this MLMD artifact id (a PushedModel or Model)")
+    target.add_argument(
+        "--registry",
+        nargs=2,
+        metavar=("URI", "MODEL@ALIAS"),
+        help="start from a registry version, e.g. out/registry penguin@champion "
+        "(or penguin@3 for version 3)",
+    )
+    target.add_argument(
+        "--artifact",
+        type=int,
+        metavar="ID",
+        help="start from this MLMD artifact id (a PushedModel or Model)",
+    )
     parser.add_argument("--format", choices=["text", "json"], default="text")
 
 
 def _split_ref(ref: str) -> tuple:
     if "@" not in ref:
-        raise InvalidInputError(f"{ref!r} is not MODEL@ALIAS or MODEL@VERSION (e.g. penguin@champion)")
+        raise InvalidInputError(
+            f"{ref!r} is not MODEL@ALIAS or MODEL@VERSION (e.g. penguin@champion)"
+        )
     name, _, which = ref.partition("@")
     if not name or not which:
-        raise InvalidInputError(f"{ref!r} is not MODEL@ALIAS or MODEL@VERSION (e.g. penguin@champion)")
+        raise InvalidInputError(
+            f"{ref!r} is not MODEL@ALIAS or MODEL@VERSION (e.g. penguin@champion)"
+        )
     return name, which
 
 
@@ -62,9 +91,14 @@ def find_pushed_model(view: MetadataView, registry_uri: str, ref: str) -> tuple:
             f"no PushedModel in this ML Metadata store records {name} version {mv.version} "
             f"(source {source}); is --metadata the store of the pipeline that pushed it?"
         )
-    registry_info = {"uri": registry_uri, "model": name, "ref": which, "version": mv.version,
-                     "aliases": list(getattr(mv, "aliases", []) or []),
-                     "created_at": str(getattr(mv, "created_at", ""))}
+    registry_info = {
+        "uri": registry_uri,
+        "model": name,
+        "ref": which,
+        "version": mv.version,
+        "aliases": list(getattr(mv, "aliases", []) or []),
+        "created_at": str(getattr(mv, "created_at", "")),
+    }
     return candidates[-1], registry_info
 
 
@@ -106,8 +140,9 @@ def render_tree(nodes: List[LineageNode], edges: List[tuple]) -> str:
             for out_label, out_key in extra_outputs.get(key, []):
                 if out_key not in printed:
                     printed.add(out_key)
-                    lines.append("  " * (indent + 1) + f"also wrote {out_label}: "
-                                 + _label(by_key[out_key]))
+                    lines.append(
+                        "  " * (indent + 1) + f"also wrote {out_label}: " + _label(by_key[out_key])
+                    )
             for in_label, in_key in inputs.get(key, []):
                 walk(in_key, indent + 1, in_label)
 
@@ -115,8 +150,9 @@ def render_tree(nodes: List[LineageNode], edges: List[tuple]) -> str:
     return "\n".join(lines)
 
 
-def lineage(metadata: str, artifact_id: Optional[int] = None,
-            registry: Optional[tuple] = None) -> dict:
+def lineage(
+    metadata: str, artifact_id: Optional[int] = None, registry: Optional[tuple] = None
+) -> dict:
     """Return ``{"registry", "start", "nodes", "edges", "text"}`` for the requested model."""
     view = MetadataView(open_sqlite_store(metadata))
     registry_info = None
@@ -127,16 +163,25 @@ def lineage(metadata: str, artifact_id: Optional[int] = None,
     nodes, edges = upstream_lineage(view, artifact_id, SIBLING_TYPES)
     text = render_tree(nodes, edges)
     if registry_info:
-        text = (f"registry {registry_info['uri']} {registry_info['model']}@{registry_info['ref']}"
-                f" -> version {registry_info['version']}\n" + text)
-    return {"registry": registry_info, "start": artifact_id,
-            "nodes": [n.to_dict() for n in nodes],
-            "edges": [{"from": a, "to": b, "key": k} for a, b, k in edges], "text": text}
+        text = (
+            f"registry {registry_info['uri']} {registry_info['model']}@{registry_info['ref']}"
+            f" -> version {registry_info['version']}\n" + text
+        )
+    return {
+        "registry": registry_info,
+        "start": artifact_id,
+        "nodes": [n.to_dict() for n in nodes],
+        "edges": [{"from": a, "to": b, "key": k} for a, b, k in edges],
+        "text": text,
+    }
 
 
 def run(args: argparse.Namespace) -> int:
-    result = lineage(args.metadata, artifact_id=args.artifact,
-                     registry=tuple(args.registry) if args.registry else None)
+    result = lineage(
+        args.metadata,
+        artifact_id=args.artifact,
+        registry=tuple(args.registry) if args.registry else None,
+    )
     if args.format == "json":
         text = result.pop("text")
         del text

@@ -7,7 +7,6 @@ They live in an importable module (never ``__main__``) so pipelines that use the
 compile for Kubeflow Pipelines / Vertex AI.
 """
 
-
 import json
 import logging
 import os
@@ -82,13 +81,19 @@ def ExampleCountGate(
     if passed:
         reason = "example counts ok: " + ", ".join(f"{s}={n}" for s, n in sorted(checked.items()))
     else:
-        reason = (
-            f"too few examples (need >= {min_examples}): "
-            + ", ".join(f"{s}={n}" for s, n in sorted(short.items()))
+        reason = f"too few examples (need >= {min_examples}): " + ", ".join(
+            f"{s}={n}" for s, n in sorted(short.items())
         )
     write_gate_report(
-        report, passed, reason, {"gate": "ExampleCountGate", "counts": counts,
-                                 "min_examples": min_examples, "split": split or None},
+        report,
+        passed,
+        reason,
+        {
+            "gate": "ExampleCountGate",
+            "counts": counts,
+            "min_examples": min_examples,
+            "split": split or None,
+        },
     )
     _LOG.info("ExampleCountGate: %s", reason)
     if not passed and fail_on_violation:
