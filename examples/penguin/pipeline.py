@@ -31,6 +31,7 @@ if str(REPO) not in sys.path:  # allow `python examples/penguin/pipeline.py` fro
 from examples.common import (  # noqa: E402
     DEFAULT_STATS_OPTIONS_KWARGS,
     add_runner_arguments,
+    beam_args_from,
     print_summary,
     run_or_compile,
 )
@@ -245,7 +246,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     pipeline = create_pipeline(
         args.output_dir,
         train_steps=args.train_steps,
-        beam_pipeline_args=args.beam_pipeline_args,
+        beam_pipeline_args=beam_args_from(args),
         enable_cache=not args.no_cache,
     )
     if run_or_compile(pipeline, args):
