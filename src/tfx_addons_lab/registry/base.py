@@ -1,0 +1,320 @@
+"""The model registry interface: :class:`ModelRegistry`, :class:`ModelVersion` and validation.
+
+A backend implements :class:`ModelRegistry`; every backend shares the same rules:
+
+* model names and aliases are short, plain identifiers (letters, digits, ``.``, ``_``, ``-``;
+  not starting with ``.``; at most 128 characters) so they can never escape the registry root;
+* versions are integers >= 1 allocated by the registry, immutable once published;
+* ``push`` is idempotent per *source*: pushing the same content from the same source URI again
+  returns the existing version;
+* every alias keeps its history, and ``rollback`` moves an alias back to its previous holder.
+
+No TFX import here (core layer).
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as _dt
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Union
+
+from tfx_addons_lab.errors import InvalidInputError, RegistryError
+
+__all__ = [
+    "ModelRegistry",
+    "ModelVersion",
+    "VerifyResult",
+    "AliasEntry",
+    "validate_name",
+    "validate_alias",
+    "validate_version",
+    "parse_version_or_alias",
+    "utc_now",
+    "METADATA_KEYS",
+    "MAX_NAME_LENGTH",
+]
+
+#: Conventional metadata keys recorded with every version (lineage that survives outside MLMD).
+METADATA_KEYS = (
+    "source_uri",  # the artifact/folder the model was pushed from (idempotency key, with content)
+    "pipeline_name",
+    "pipeline_run_id",
+    "component_id",
+    "data_spans",
+    "metrics",
+    "blessing",  # {"blessed": 1, "reason": "...", "uri": ...} from the ModelBlessing
+    "gate_reasons",
+)
+
+MAX_NAME_LENGTH = 128
+_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*\Z")
+_RESERVED_ALIASES = {"latest"}
+_VERSIONISH_RE = re.compile(r"v?\d+\Z", re.IGNORECASE)
+MAX_VERSION = 10**9
+
+
+def utc_now() -> str:
+    """The current UTC time as an ISO 8601 string (what ``created_at``/``set_at`` hold)."""
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")
+
+
+def _check_identifier(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{what} must be a string, got {type(value).__name__} {value!r}")
+    if not value:
+        raise InvalidInputError(f"{what} is empty; give a name such as 'penguin'")
+    if len(value) > MAX_NAME_LENGTH:
+        raise InvalidInputError(
+            f"{what} {value[:40]!r}... is {len(value)} characters long; "
+            f"use at most {MAX_NAME_LENGTH}"
+        )
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise InvalidInputError(f"{what} {value!r} contains control characters; remove them")
+    if "/" in value or "\\" in value:
+        raise InvalidInputError(
+            f"{what} {value!r} contains a path separator; use letters, digits, '.', '_' or '-'"
+        )
+    if value.startswith("."):
+        raise InvalidInputError(
+            f"{what} {value!r} starts with '.' (could name '..' or a hidden file); "
+            "start with a letter, digit or '_'"
+        )
+    if not _NAME_RE.match(value):
+        bad = sorted({c for c in value if not re.match(r"[A-Za-z0-9._-]", c)})
+        raise InvalidInputError(
+            f"{what} {value!r} contains {''.join(bad)!r}; use only letters, digits, '.', '_' or '-'"
+        )
+    return value
+
+
+def validate_name(name: Any) -> str:
+    """Return ``name`` if it is a valid model name, else raise :class:`InvalidInputError`."""
+    return _check_identifier(name, "model name")
+
+
+def validate_alias(alias: Any) -> str:
+    """Return ``alias`` if valid: a name that is not ``latest`` and does not look like a version."""
+    _check_identifier(alias, "alias")
+    if alias.lower() in _RESERVED_ALIASES or _VERSIONISH_RE.match(alias):
+        raise InvalidInputError(
+            f"alias {alias!r} is reserved or looks like a version number; "
+            "use a word such as 'champion' or 'challenger'"
+        )
+    return alias
+
+
+def validate_version(version: Any) -> int:
+    """Return ``version`` as an int >= 1 (accepts ``3``, ``"3"`` and ``"v3"``)."""
+    if isinstance(version, bool):
+        raise InvalidInputError(f"version must be a positive integer, got {version!r}")
+    if isinstance(version, int):
+        number = version
+    elif isinstance(version, str) and _VERSIONISH_RE.match(version.strip()):
+        number = int(version.strip().lstrip("vV"))
+    else:
+        raise InvalidInputError(
+            f"version {version!r} is not a positive integer; give a number such as 3"
+        )
+    if number < 1 or number > MAX_VERSION:
+        raise InvalidInputError(f"version {version!r} is out of range; versions start at 1")
+    return number
+
+
+def parse_version_or_alias(value: Any) -> Union[int, str]:
+    """Return an int version for ``3``/``"3"``/``"v3"``, ``"latest"`` or a validated alias."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return validate_version(value)
+    if isinstance(value, str):
+        if _VERSIONISH_RE.match(value.strip()):
+            return validate_version(value)
+        if value == "latest":
+            return value
+        return validate_alias(value)
+    raise InvalidInputError(f"{value!r} is neither a version number nor an alias")
+
+
+def check_metadata(metadata: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+    """Return a JSON-safe copy of ``metadata`` or raise :class:`InvalidInputError`."""
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, Mapping):
+        raise InvalidInputError(f"metadata must be a dict, got {type(metadata).__name__}")
+    try:
+        return json.loads(json.dumps(dict(metadata), sort_keys=True, allow_nan=False))
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"metadata must be JSON serializable (str/int/float/bool/list/dict): {exc}"
+        ) from None
+
+
+@dataclass
+class ModelVersion:
+    """One published, immutable model version.
+
+    Attributes:
+      name: the registered model name.
+      version: the integer version (1, 2, ...).
+      uri: where the model files are (a local folder, or a backend URI like ``models:/m/3``).
+      metadata: lineage and user metadata (see :data:`METADATA_KEYS`).
+      created_at: ISO 8601 UTC time of publication.
+      checksums: ``{relative path: sha256}`` of every file of the model.
+      aliases: the aliases currently pointing at this version.
+    """
+
+    name: str
+    version: int
+    uri: str
+    metadata: Dict[str, Any] = field(default_factory=dict)
+    created_at: str = ""
+    checksums: Dict[str, str] = field(default_factory=dict)
+    aliases: List[str] = field(default_factory=list)
+
+    @property
+    def content_digest(self) -> str:
+        """One sha256 over all file checksums (see :func:`tree_digest`)."""
+        from tfx_addons_lab.registry._files import tree_digest
+
+        return tree_digest(self.checksums)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class VerifyResult:
+    """The outcome of :meth:`ModelRegistry.verify`.
+
+    ``mismatches`` lists one readable line per problem (``changed: variables/x``, ``missing: a``,
+    ``unexpected: b``, ``symlink: c``); ``ok`` is true when there is none.
+    """
+
+    name: str
+    version: int
+    ok: bool
+    mismatches: List[str] = field(default_factory=list)
+    checked_files: int = 0
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class AliasEntry:
+    """One change of an alias: it moved to ``version`` from ``previous`` (None if new)."""
+
+    version: int
+    set_at: str
+    previous: Optional[int] = None
+    action: str = "set"  # "set" or "rollback"
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+def alias_stack(entries: List[AliasEntry]) -> List[int]:
+    """Replay an alias history: ``set`` pushes a holder, ``rollback`` pops the current one."""
+    stack: List[int] = []
+    for entry in entries:
+        if entry.action == "rollback":
+            if stack:
+                stack.pop()
+            if not stack or stack[-1] != entry.version:
+                stack.append(entry.version)
+        else:
+            stack.append(entry.version)
+    return stack
+
+
+class ModelRegistry(abc.ABC):
+    """A store of versioned models with aliases, alias history, rollback and verification.
+
+    Implement the abstract methods to add a backend, then register it with
+    :func:`tfx_addons_lab.registry.register_backend` or the ``tfx_addons_lab.registry_backends``
+    entry point group; :func:`open_registry` builds it with :meth:`from_uri`.
+    """
+
+    #: the URI this registry was opened with (for messages and PushedModel properties)
+    uri: str = ""
+
+    @classmethod
+    def from_uri(cls, uri: str) -> ModelRegistry:
+        """Build the registry for ``uri`` (the whole URI, scheme included)."""
+        return cls(uri)  # type: ignore[call-arg]
+
+    @abc.abstractmethod
+    def push(
+        self, name: str, model_dir: str, metadata: Optional[Mapping[str, Any]] = None
+    ) -> ModelVersion:
+        """Publish the folder ``model_dir`` as the next version of ``name``.
+
+        Idempotent: if a version of ``name`` already holds the same content pushed from the
+        same ``metadata["source_uri"]`` (default: the absolute ``model_dir``), that version is
+        returned and nothing is written.
+        """
+
+    @abc.abstractmethod
+    def get(self, name: str, version_or_alias: Union[int, str]) -> ModelVersion:
+        """The version ``version_or_alias`` (an int, ``"3"``, ``"latest"`` or an alias)."""
+
+    @abc.abstractmethod
+    def list(self, name: str) -> List[ModelVersion]:
+        """All published versions of ``name``, oldest first (empty if the model is unknown)."""
+
+    @abc.abstractmethod
+    def list_models(self) -> List[str]:
+        """The names of all models with at least one version, sorted."""
+
+    @abc.abstractmethod
+    def set_alias(self, name: str, alias: str, version: Union[int, str]) -> AliasEntry:
+        """Point ``alias`` at ``version`` and record the change in the alias history.
+
+        Setting an alias to the version it already holds changes nothing and returns the
+        current history entry.
+        """
+
+    @abc.abstractmethod
+    def aliases(self, name: str) -> Dict[str, int]:
+        """``{alias: version}`` for ``name``."""
+
+    @abc.abstractmethod
+    def alias_history(self, name: str, alias: str) -> List[AliasEntry]:
+        """Every change of ``alias``, oldest first."""
+
+    @abc.abstractmethod
+    def rollback(self, name: str, alias: str) -> ModelVersion:
+        """Move ``alias`` back to the version it pointed at before its current holder.
+
+        Rolling back twice goes back two steps. Raises :class:`RegistryError` when the alias
+        has no previous holder.
+        """
+
+    @abc.abstractmethod
+    def verify(self, name: str, version: Union[int, str]) -> VerifyResult:
+        """Re-compute the checksums of a version and compare them with those recorded at push."""
+
+    # -- shared helpers -------------------------------------------------------------------
+
+    def _resolve_version(self, name: str, version_or_alias: Union[int, str]) -> int:
+        """Turn ``version_or_alias`` into an existing version number of ``name``."""
+        which = parse_version_or_alias(version_or_alias)
+        if which == "latest":
+            versions = self.list(name)
+            if not versions:
+                raise RegistryError(f"model {name!r} has no versions in registry {self.uri}")
+            return versions[-1].version
+        if isinstance(which, str):
+            table = self.aliases(name)
+            if which not in table:
+                known = ", ".join(sorted(table)) or "none"
+                raise RegistryError(
+                    f"model {name!r} has no alias {which!r} in registry {self.uri} "
+                    f"(aliases: {known})"
+                )
+            return table[which]
+        return which
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.uri!r})"

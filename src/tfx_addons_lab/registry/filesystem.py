@@ -1,0 +1,446 @@
+"""The embedded filesystem registry (the default backend): a folder any process can share.
+
+Layout (``FilesystemRegistry``)::
+
+    <root>/registry.json                      format marker
+    <root>/models/<name>/versions/<n>/        one published version (immutable)
+        manifest.json                         name, version, created_at, metadata, checksums
+        model/...                             the model files (SavedModel: saved_model.pb, ...)
+    <root>/models/<name>/aliases.json         {"aliases": {...}, "history": {alias: [...]}}
+    <root>/models/<name>/.lock                fcntl lock: version numbers and aliases
+    <root>/models/<name>/.staging/            pushes in progress (never read)
+
+How a push stays safe with many writers and with writers killed at any instant:
+
+1. the model is copied (checksummed on the fly) into a private folder under ``.staging`` and
+   fsynced; the pusher holds a ``flock`` on ``.staging/<token>.lock`` meanwhile;
+2. under the per-model lock, the next number ``n`` = highest published + 1 is chosen, the
+   manifest is written into the staging folder, and the folder is renamed to ``versions/<n>``
+   in one atomic ``rename``; the lock makes numbers gap-free and unique;
+3. readers list only ``versions/<n>`` folders holding a manifest, so a version is either
+   absent or complete. A killed pusher leaves only its staging folder; the next push removes
+   staging folders whose owner lock is free (their owner is dead).
+
+Aliases live in ``aliases.json``, rewritten under the same lock with write-temp + fsync +
+``os.replace``; every change is appended to the alias history.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import shutil
+import socket
+import time
+import uuid
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from urllib.parse import parse_qs
+
+from tfx_addons_lab.errors import InvalidInputError, RegistryError
+from tfx_addons_lab.registry import _files
+from tfx_addons_lab.registry.base import (
+    AliasEntry,
+    ModelRegistry,
+    ModelVersion,
+    VerifyResult,
+    alias_stack,
+    check_metadata,
+    utc_now,
+    validate_alias,
+    validate_name,
+    validate_version,
+)
+
+FORMAT = "tfx_addons_lab.registry.filesystem/1"
+#: staging folders whose owner is gone are removed once they are this old (seconds)
+STALE_MIN_AGE = 30.0
+#: staging folders without an owner lock file are removed once they are this old (seconds)
+ORPHAN_MAX_AGE = 6 * 3600.0
+
+
+def path_from_uri(uri: str, scheme: str) -> Tuple[str, Dict[str, str]]:
+    """Split ``scheme:///abs/path?opt=v`` / ``scheme://rel/path`` / a plain path."""
+    options: Dict[str, str] = {}
+    prefix = f"{scheme}://"
+    if uri.startswith(prefix):
+        rest = uri[len(prefix) :]
+        if "?" in rest:
+            rest, _, query = rest.partition("?")
+            options = {k: v[-1] for k, v in parse_qs(query).items()}
+        if rest.startswith("localhost/"):
+            rest = rest[len("localhost") :]
+        path = rest
+    elif "://" in uri:
+        raise InvalidInputError(f"registry URI {uri!r} is not a {scheme}:// URI")
+    else:
+        path = uri
+    if not path:
+        raise InvalidInputError(f"registry URI {uri!r} names no folder")
+    return path, options
+
+
+def _flag(options: Dict[str, str], key: str, default: bool) -> bool:
+    if key not in options:
+        return default
+    value = options[key].lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise InvalidInputError(f"registry URI option {key}={options[key]!r} must be true or false")
+
+
+class FilesystemRegistry(ModelRegistry):
+    """A model registry in a local (or shared POSIX) folder.
+
+    Args:
+      root: the registry folder (created on first push).
+      fsync: fsync every written file and folder before publishing (default). Turn off
+        (``file:///path?fsync=false``) to trade power-loss durability for speed; a killed
+        process still never leaves a half-written version either way.
+    """
+
+    SCHEME = "file"
+    MANIFEST = "manifest.json"
+    PAYLOAD = "model"  # sub-folder of a version holding the model files ("" = the version dir)
+    META = ""  # sub-folder of a model folder holding aliases, lock and staging
+    RESERVED: Tuple[str, ...] = ()
+
+    def __init__(self, root: str, fsync: bool = True, uri: Optional[str] = None) -> None:
+        if not root:
+            raise InvalidInputError("registry root folder is empty; give a folder path")
+        self.root = os.path.abspath(os.path.expanduser(str(root)))
+        self.fsync = fsync
+        self.uri = uri or self.root
+        self._manifests: Dict[Tuple[str, int], dict] = {}
+
+    @classmethod
+    def from_uri(cls, uri: str) -> FilesystemRegistry:
+        path, options = path_from_uri(uri, cls.SCHEME)
+        unknown = set(options) - {"fsync"}
+        if unknown:
+            raise InvalidInputError(
+                f"registry URI {uri!r} has unknown option(s) {sorted(unknown)}; known: fsync"
+            )
+        return cls(path, fsync=_flag(options, "fsync", True), uri=uri)
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def _model_dir(self, name: str) -> str:
+        return os.path.join(self.root, "models", name)
+
+    def _versions_dir(self, name: str) -> str:
+        return os.path.join(self._model_dir(name), "versions")
+
+    def _meta_dir(self, name: str) -> str:
+        return (
+            os.path.join(self._model_dir(name), self.META) if self.META else self._model_dir(name)
+        )
+
+    def _version_dir(self, name: str, version: int) -> str:
+        return os.path.join(self._versions_dir(name), str(version))
+
+    def _payload_dir(self, version_dir: str) -> str:
+        return os.path.join(version_dir, self.PAYLOAD) if self.PAYLOAD else version_dir
+
+    def _lock_path(self, name: str) -> str:
+        return os.path.join(self._meta_dir(name), ".lock")
+
+    def _aliases_path(self, name: str) -> str:
+        return os.path.join(self._meta_dir(name), "aliases.json")
+
+    def _staging_dir(self, name: str) -> str:
+        return os.path.join(self._meta_dir(name), ".staging")
+
+    def _init_root(self) -> None:
+        os.makedirs(self.root, exist_ok=True)
+        marker = os.path.join(self.root, "registry.json")
+        if not os.path.exists(marker):
+            _files.write_json_atomic(marker, {"format": FORMAT}, fsync=self.fsync)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _version_numbers(self, name: str) -> List[int]:
+        try:
+            entries = os.listdir(self._versions_dir(name))
+        except FileNotFoundError:
+            return []
+        numbers = []
+        for entry in entries:
+            if entry.isdigit() and entry == str(int(entry)) and int(entry) > 0:
+                numbers.append(int(entry))
+        return sorted(numbers)
+
+    def _manifest(self, name: str, version: int) -> Optional[dict]:
+        key = (name, version)
+        if key in self._manifests:
+            return self._manifests[key]
+        vdir = self._version_dir(name, version)
+        if os.path.islink(vdir):
+            return None
+        manifest = _files.read_json(os.path.join(vdir, self.MANIFEST))
+        if manifest is not None:
+            self._manifests[key] = manifest  # versions are immutable
+        return manifest
+
+    def _published(self, name: str) -> List[Tuple[int, dict]]:
+        out = []
+        for n in self._version_numbers(name):
+            manifest = self._manifest(name, n)
+            if manifest is not None:
+                out.append((n, manifest))
+        return out
+
+    def _to_version(
+        self, name: str, n: int, manifest: dict, aliases: Dict[str, int]
+    ) -> ModelVersion:
+        return ModelVersion(
+            name=name,
+            version=n,
+            uri=self._payload_dir(self._version_dir(name, n)),
+            metadata=dict(manifest.get("metadata") or {}),
+            created_at=str(manifest.get("created_at", "")),
+            checksums=dict(manifest.get("checksums") or {}),
+            aliases=sorted(a for a, v in aliases.items() if v == n),
+        )
+
+    def list_models(self) -> List[str]:
+        base = os.path.join(self.root, "models")
+        try:
+            names = os.listdir(base)
+        except FileNotFoundError:
+            return []
+        out = []
+        for name in names:
+            try:
+                validate_name(name)
+            except InvalidInputError:
+                continue
+            if self._version_numbers(name):
+                out.append(name)
+        return sorted(out)
+
+    def list(self, name: str) -> List[ModelVersion]:
+        validate_name(name)
+        aliases = self.aliases(name)
+        return [self._to_version(name, n, m, aliases) for n, m in self._published(name)]
+
+    def _require_model(self, name: str) -> None:
+        if not self._version_numbers(name):
+            known = ", ".join(self.list_models()) or "none"
+            raise RegistryError(
+                f"model {name!r} not found in registry {self.uri} (models: {known})"
+            )
+
+    def get(self, name: str, version_or_alias: Union[int, str]) -> ModelVersion:
+        validate_name(name)
+        self._require_model(name)
+        n = self._resolve_version(name, version_or_alias)
+        manifest = self._manifest(name, n)
+        if manifest is None:
+            have = ", ".join(str(v) for v, _ in self._published(name))
+            raise RegistryError(
+                f"model {name!r} has no version {n} in registry {self.uri} (versions: {have})"
+            )
+        return self._to_version(name, n, manifest, self.aliases(name))
+
+    def verify(self, name: str, version: Union[int, str]) -> VerifyResult:
+        mv = self.get(name, version)
+        ignore = (self.MANIFEST,) if not self.PAYLOAD else ()
+        problems = _files.verify_tree(mv.uri, mv.checksums, ignore=ignore)
+        manifest = self._manifest(name, mv.version) or {}
+        digest = manifest.get("content_digest")
+        if digest and digest != _files.tree_digest(mv.checksums):
+            problems.append("changed: manifest checksums (content digest differs)")
+        return VerifyResult(
+            name=name,
+            version=mv.version,
+            ok=not problems,
+            mismatches=problems,
+            checked_files=len(mv.checksums),
+        )
+
+    # -- pushing ---------------------------------------------------------------------------
+
+    def _find_same(self, name: str, source_uri: str, digest: Optional[str]) -> Optional[int]:
+        for n, manifest in self._published(name):
+            meta = manifest.get("metadata") or {}
+            if meta.get("source_uri") == source_uri and (
+                digest is None or manifest.get("content_digest") == digest
+            ):
+                return n
+        return None
+
+    def push(
+        self, name: str, model_dir: str, metadata: Optional[Mapping[str, Any]] = None
+    ) -> ModelVersion:
+        validate_name(name)
+        meta = check_metadata(metadata)
+        model_dir = str(model_dir)
+        if not os.path.isdir(model_dir):
+            raise InvalidInputError(f"model_dir {model_dir!r} is not an existing folder")
+        source_uri = str(meta.get("source_uri") or os.path.abspath(model_dir))
+        meta["source_uri"] = source_uri
+
+        # Cheap idempotency check: only hash the source if a version came from the same place.
+        if self._find_same(name, source_uri, None) is not None:
+            digest = _files.tree_digest(_files.hash_tree(model_dir))
+            same = self._find_same(name, source_uri, digest)
+            if same is not None:
+                return self.get(name, same)
+
+        self._init_root()
+        staging_root = self._staging_dir(name)
+        os.makedirs(staging_root, exist_ok=True)
+        os.makedirs(self._versions_dir(name), exist_ok=True)
+        self._clean_staging(staging_root)
+
+        token = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        owner_lock = os.path.join(staging_root, token + ".lock")
+        owner_fd = os.open(owner_lock, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        fcntl.flock(owner_fd, fcntl.LOCK_EX)
+        staging = os.path.join(staging_root, token)
+        try:
+            checksums = _files.copy_tree(
+                model_dir,
+                self._payload_dir(staging),
+                fsync=self.fsync,
+                reserved=() if self.PAYLOAD else (self.MANIFEST, *self.RESERVED),
+            )
+            digest = _files.tree_digest(checksums)
+            with _files.file_lock(self._lock_path(name)):
+                same = self._find_same(name, source_uri, digest)
+                if same is not None:
+                    return self.get(name, same)
+                numbers = self._version_numbers(name)
+                n = (numbers[-1] + 1) if numbers else 1
+                manifest = {
+                    "format": FORMAT,
+                    "name": name,
+                    "version": n,
+                    "created_at": utc_now(),
+                    "metadata": meta,
+                    "checksums": checksums,
+                    "content_digest": digest,
+                }
+                _files.write_json_atomic(
+                    os.path.join(staging, self.MANIFEST), manifest, fsync=self.fsync
+                )
+                target = self._version_dir(name, n)
+                try:
+                    os.rename(staging, target)
+                except OSError as exc:  # pragma: no cover - only if someone bypassed the lock
+                    if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                        raise RegistryError(
+                            f"version {n} of model {name!r} appeared while locked; another "
+                            f"writer does not use the registry lock ({self.uri})"
+                        ) from None
+                    raise
+                if self.fsync:
+                    _files.fsync_dir(self._versions_dir(name))
+                self._manifests[(name, n)] = manifest
+            return self._to_version(name, n, manifest, self.aliases(name))
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+            try:
+                os.unlink(owner_lock)
+            except OSError:
+                pass
+            os.close(owner_fd)
+
+    def _clean_staging(self, staging_root: str) -> None:
+        """Remove staging folders left by killed pushers (their owner lock is free)."""
+        try:
+            entries = os.listdir(staging_root)
+        except FileNotFoundError:
+            return
+        now = time.time()
+        for entry in entries:
+            path = os.path.join(staging_root, entry)
+            try:
+                age = now - os.lstat(path).st_mtime
+            except FileNotFoundError:
+                continue
+            if entry.endswith(".lock"):
+                if age < STALE_MIN_AGE:
+                    continue
+                try:
+                    fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+                except OSError:
+                    continue
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    os.close(fd)  # owner alive
+                    continue
+                try:
+                    shutil.rmtree(path[: -len(".lock")], ignore_errors=True)
+                    os.unlink(path)
+                except OSError:
+                    pass
+                finally:
+                    os.close(fd)
+            elif not os.path.exists(path + ".lock") and age > ORPHAN_MAX_AGE:
+                shutil.rmtree(path, ignore_errors=True)
+
+    # -- aliases ---------------------------------------------------------------------------
+
+    def _read_aliases(self, name: str) -> dict:
+        data = _files.read_json(self._aliases_path(name)) or {}
+        data.setdefault("aliases", {})
+        data.setdefault("history", {})
+        return data
+
+    def aliases(self, name: str) -> Dict[str, int]:
+        validate_name(name)
+        return {a: int(v) for a, v in self._read_aliases(name)["aliases"].items()}
+
+    def alias_history(self, name: str, alias: str) -> List[AliasEntry]:
+        validate_name(name)
+        validate_alias(alias)
+        entries = self._read_aliases(name)["history"].get(alias, [])
+        return [AliasEntry(**e) for e in entries]
+
+    def set_alias(self, name: str, alias: str, version: Union[int, str]) -> AliasEntry:
+        validate_name(name)
+        validate_alias(alias)
+        n = validate_version(version)
+        self._require_model(name)
+        if self._manifest(name, n) is None:
+            raise RegistryError(f"model {name!r} has no version {n} in registry {self.uri}")
+        with _files.file_lock(self._lock_path(name)):
+            data = self._read_aliases(name)
+            current = data["aliases"].get(alias)
+            history = data["history"].setdefault(alias, [])
+            if current == n and history:
+                return AliasEntry(**history[-1])
+            entry = AliasEntry(version=n, set_at=utc_now(), previous=current, action="set")
+            history.append(entry.to_dict())
+            data["aliases"][alias] = n
+            _files.write_json_atomic(self._aliases_path(name), data, fsync=self.fsync)
+        return entry
+
+    def rollback(self, name: str, alias: str) -> ModelVersion:
+        validate_name(name)
+        validate_alias(alias)
+        self._require_model(name)
+        with _files.file_lock(self._lock_path(name)):
+            data = self._read_aliases(name)
+            if alias not in data["aliases"]:
+                raise RegistryError(f"model {name!r} has no alias {alias!r} to roll back")
+            entries = [AliasEntry(**e) for e in data["history"].get(alias, [])]
+            stack = alias_stack(entries)
+            if len(stack) < 2:
+                raise RegistryError(
+                    f"alias {alias!r} of model {name!r} has no previous version to roll back to "
+                    f"(it has only pointed at version {data['aliases'][alias]})"
+                )
+            current, target = stack[-1], stack[-2]
+            entry = AliasEntry(
+                version=target, set_at=utc_now(), previous=current, action="rollback"
+            )
+            data["history"][alias].append(entry.to_dict())
+            data["aliases"][alias] = target
+            _files.write_json_atomic(self._aliases_path(name), data, fsync=self.fsync)
+        return self.get(name, target)
