@@ -1,0 +1,53 @@
+"""Helpers shared by the registry tests (and their worker processes)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Dict
+
+
+def make_model(folder: Path, seed: int, files: int = 3, size: int = 2048) -> Path:
+    """A SavedModel-shaped folder with distinct content per ``seed``."""
+    folder = Path(folder)
+    (folder / "variables").mkdir(parents=True, exist_ok=True)
+    (folder / "assets").mkdir(exist_ok=True)
+    rnd = __import__("random").Random(seed)
+    for i in range(files):
+        (folder / "variables" / f"variables.data-{i:05d}-of-{files:05d}").write_bytes(
+            rnd.randbytes(size)
+        )
+    (folder / "variables" / "variables.index").write_bytes(rnd.randbytes(64))
+    (folder / "assets" / "vocab.txt").write_text(f"seed {seed}\n")
+    (folder / "saved_model.pb").write_bytes(b"PB" + rnd.randbytes(128))
+    return folder
+
+
+def read_tree(folder: Path) -> Dict[str, bytes]:
+    out = {}
+    for dirpath, _, filenames in os.walk(folder):
+        for name in filenames:
+            path = Path(dirpath) / name
+            out[str(path.relative_to(folder))] = path.read_bytes()
+    return out
+
+
+def push_worker(args) -> list:
+    """Worker process: push ``count`` distinct models, set ``champion`` every 5th push."""
+    root, worker, count, barrier_path = args
+    import time
+
+    from tfx_addons_lab.registry import open_registry
+
+    while not os.path.exists(barrier_path):  # start all workers together
+        time.sleep(0.005)
+    reg = open_registry(root)
+    out = []
+    base = Path(root).parent / f"src-{worker}"
+    for i in range(count):
+        model = make_model(base / str(i), seed=worker * 1000 + i)
+        mv = reg.push("m", str(model), {"worker": worker, "i": i})
+        out.append((mv.version, worker, i))
+        if i % 5 == 4:
+            reg.set_alias("m", "champion", mv.version)
+    return out
