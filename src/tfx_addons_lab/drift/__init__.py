@@ -1,0 +1,52 @@
+"""Data drift from TFDV statistics (pure Python: numpy, scipy, tensorflow_metadata; no TFX).
+
+>>> from tfx_addons_lab.drift import compare_statistics, load_statistics, render_html
+>>> report = compare_statistics(load_statistics("train/FeatureStats.pb"),
+...                             load_statistics("serving/FeatureStats.pb"))
+>>> report.dataset_drifted, report.drifted_features
+>>> open("drift.html", "w").write(render_html(report))
+
+See ``docs/drift.md`` for the methods, the default choice, accuracy and the JSON schema.
+"""
+
+from __future__ import annotations
+
+from tfx_addons_lab.drift.anomalies import to_anomalies
+from tfx_addons_lab.drift.compare import compare_statistics
+from tfx_addons_lab.drift.config import DriftConfig
+from tfx_addons_lab.drift.distributions import (
+    BaselineDist,
+    CurrentDist,
+    Distribution,
+    distribution_from_feature,
+)
+from tfx_addons_lab.drift.html import render_html
+from tfx_addons_lab.drift.io import load_statistics, statistics_from_dataframe
+from tfx_addons_lab.drift.methods import (
+    DriftMethod,
+    available_methods,
+    get_method,
+    register_method,
+)
+from tfx_addons_lab.drift.report import SCHEMA_VERSION, STATUSES, DriftReport, FeatureDrift
+
+__all__ = [
+    "BaselineDist",
+    "CurrentDist",
+    "Distribution",
+    "DriftConfig",
+    "DriftMethod",
+    "DriftReport",
+    "FeatureDrift",
+    "SCHEMA_VERSION",
+    "STATUSES",
+    "available_methods",
+    "compare_statistics",
+    "distribution_from_feature",
+    "get_method",
+    "load_statistics",
+    "register_method",
+    "render_html",
+    "statistics_from_dataframe",
+    "to_anomalies",
+]

@@ -1,0 +1,117 @@
+"""A :class:`~tfx_addons_lab.drift.DriftReport` as a TFDV ``Anomalies`` proto.
+
+Standard consumers of ExampleAnomalies (``tfdv.display_anomalies``, ``tfdv.load_anomalies_*``,
+ExampleValidator-style checks) can read the result:
+
+* ``anomaly_info[name]`` for every drifted feature: severity ERROR and one reason whose type
+  is the closest TFDV anomaly type (``COMPARATOR_L_INFTY_HIGH`` for ``l_infinity``,
+  ``COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH`` for ``jensen_shannon``, ``SCHEMA_NEW_COLUMN``
+  / ``SCHEMA_MISSING_COLUMN`` for added/removed features, ``UNEXPECTED_DATA_TYPE`` for a type
+  change, ``COMPARATOR_TREATMENT_DATA_MISSING`` / ``COMPARATOR_CONTROL_DATA_MISSING`` for a
+  side without values, ``CUSTOM_VALIDATION`` for every other method) and a description naming
+  our method, value and threshold.
+* ``drift_skew_info`` for every measured feature, with one ``drift_measurements`` entry:
+  ``L_INFTY`` for ``l_infinity``, ``JENSEN_SHANNON_DIVERGENCE`` for ``jensen_shannon`` (value
+  and threshold squared: TFDV measures the divergence, we report the distance), else
+  ``UNKNOWN`` with our value and threshold.
+* ``dataset_anomaly_info`` when the data set as a whole drifted.
+"""
+
+from __future__ import annotations
+
+from tfx_addons_lab.drift.report import DriftReport, FeatureDrift
+
+
+def _reason_type(f: FeatureDrift, a):
+    T = a.AnomalyInfo.Type
+    if f.status == "added":
+        return T.SCHEMA_NEW_COLUMN
+    if f.status == "removed":
+        return T.SCHEMA_MISSING_COLUMN
+    if f.status == "type_changed":
+        return T.UNEXPECTED_DATA_TYPE
+    if f.status == "all_missing":
+        if not f.current or f.current.get("count", 0) in (0, None):
+            return T.COMPARATOR_TREATMENT_DATA_MISSING
+        return T.COMPARATOR_CONTROL_DATA_MISSING
+    if f.method == "l_infinity":
+        return T.COMPARATOR_L_INFTY_HIGH
+    if f.method == "jensen_shannon":
+        return T.COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH
+    return T.CUSTOM_VALIDATION
+
+
+def _describe(f: FeatureDrift) -> tuple:
+    if f.method is None:
+        short = {
+            "added": "New column (drift)",
+            "removed": "Column dropped (drift)",
+            "type_changed": "Type changed (drift)",
+            "all_missing": "No values on one side (drift)",
+            "constant": "Constant value changed (drift)",
+        }.get(f.status, "Drift")
+        return short, f.note or short
+    rule = "<" if f.kind == "p_value" else ">="
+    what = "p-value" if f.kind == "p_value" else "distance"
+    shown = f.p_value_adjusted if f.p_value_adjusted is not None else f.value
+    short = f"High {f.method} drift"
+    long = (
+        f"The {f.method} {what} between baseline and current is {shown:.6g} "
+        f"({rule} threshold {f.threshold:.6g})"
+    )
+    if f.p_value_adjusted is not None:
+        long += f"; raw p-value {f.p_value:.6g}, adjusted"
+    if f.note:
+        long += f". {f.note}"
+    return short, long
+
+
+def _measurement(f: FeatureDrift, a):
+    M = a.DriftSkewInfo.Measurement
+    m = M()
+    if f.method == "l_infinity":
+        m.type, m.value, m.threshold = M.L_INFTY, f.value, f.threshold
+    elif f.method == "jensen_shannon":
+        m.type = M.JENSEN_SHANNON_DIVERGENCE
+        m.value, m.threshold = f.value**2, f.threshold**2
+    else:
+        m.type = M.UNKNOWN
+        m.value = f.value
+        m.threshold = f.threshold
+    return m
+
+
+def to_anomalies(report: DriftReport):
+    """Convert a report to ``tensorflow_metadata.proto.v0.anomalies_pb2.Anomalies``."""
+    from tensorflow_metadata.proto.v0 import anomalies_pb2 as a
+
+    out = a.Anomalies()
+    if report.status == "no_baseline":
+        return out
+    for f in report.features:
+        steps = [f.name]
+        if f.method is not None and f.value is not None and f.threshold is not None:
+            info = out.drift_skew_info.add()
+            info.path.step.extend(steps)
+            info.drift_measurements.append(_measurement(f, a))
+        if f.drifted:
+            entry = out.anomaly_info[f.name]
+            entry.path.step.extend(steps)
+            entry.severity = a.AnomalyInfo.ERROR
+            short, long = _describe(f)
+            entry.short_description = short
+            entry.description = long
+            reason = entry.reason.add()
+            reason.type = _reason_type(f, a)
+            reason.short_description = short
+            reason.description = long
+    if report.dataset_drifted:
+        d = out.dataset_anomaly_info
+        d.severity = a.AnomalyInfo.ERROR
+        d.short_description = "Dataset drift"
+        d.description = report.summary_line()
+        r = d.reason.add()
+        r.type = a.AnomalyInfo.CUSTOM_VALIDATION
+        r.short_description = "Dataset drift"
+        r.description = report.summary_line()
+    return out

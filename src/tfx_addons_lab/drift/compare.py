@@ -1,0 +1,395 @@
+"""``compare_statistics``: two TFDV statistics -> :class:`~tfx_addons_lab.drift.DriftReport`."""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import Dict, List, Mapping, Optional, Tuple, Union
+
+import numpy as np
+
+from tfx_addons_lab.drift.config import DriftConfig
+from tfx_addons_lab.drift.distributions import (
+    CATEGORICAL,
+    MAX_DISCRETE_VALUES,
+    NUMERIC,
+    UNSUPPORTED,
+    Distribution,
+    _fmt_value,
+    distribution_from_feature,
+)
+from tfx_addons_lab.drift.methods import (
+    P_VALUE,
+    DriftMethod,
+    available_methods,
+    categories_of,
+    get_method,
+    validate_threshold,
+)
+from tfx_addons_lab.drift.report import DriftReport, FeatureDrift
+from tfx_addons_lab.errors import InvalidInputError
+
+log = logging.getLogger(__name__)
+
+#: Below this many quantile buckets a note warns that ks/wasserstein are approximate.
+RECOMMENDED_QUANTILE_BUCKETS = 100
+HISTOGRAM_BINS = 10
+HISTOGRAM_MAX_CATEGORIES = 10
+MAX_NEW_CATEGORIES_LISTED = 50
+
+_SCHEMA_STATUSES = ("added", "removed", "type_changed", "all_missing")
+
+
+def _dataset(stats, which: str):
+    """The single ``DatasetFeatureStatistics`` inside ``stats``."""
+    from tensorflow_metadata.proto.v0 import statistics_pb2
+
+    if isinstance(stats, statistics_pb2.DatasetFeatureStatistics):
+        return stats
+    if isinstance(stats, statistics_pb2.DatasetFeatureStatisticsList):
+        n = len(stats.datasets)
+        if n == 0:
+            raise InvalidInputError(
+                f"{which} statistics hold no dataset (empty DatasetFeatureStatisticsList); "
+                "generate statistics with TFDV/StatisticsGen first"
+            )
+        if n > 1:
+            names = ", ".join(repr(d.name) for d in stats.datasets)
+            raise InvalidInputError(
+                f"{which} statistics hold {n} datasets ({names}); pass one of them, "
+                f"e.g. stats.datasets[0] (a DatasetFeatureStatistics)"
+            )
+        return stats.datasets[0]
+    raise InvalidInputError(
+        f"{which} statistics must be a DatasetFeatureStatisticsList or DatasetFeatureStatistics "
+        f"proto, got {type(stats).__name__}; use tfx_addons_lab.drift.load_statistics(path)"
+    )
+
+
+def _distributions(dataset) -> Dict[str, Distribution]:
+    out: Dict[str, Distribution] = {}
+    for f in dataset.features:
+        d = distribution_from_feature(f, dataset.num_examples)
+        out[d.name] = d
+    return out
+
+
+def _choose_method(
+    name: str, ftype: str, config: DriftConfig, baseline_rows: float
+) -> Tuple[DriftMethod, float]:
+    method_name = config.feature_methods.get(name)
+    where = f"DriftConfig.feature_methods[{name!r}]"
+    if method_name is None:
+        method_name = config.numeric_method if ftype == NUMERIC else config.categorical_method
+        where = (
+            "DriftConfig.numeric_method" if ftype == NUMERIC else "DriftConfig.categorical_method"
+        )
+    if method_name is None:
+        small = baseline_rows <= config.small_baseline_rows
+        if ftype == NUMERIC:
+            method_name = "ks" if small else "wasserstein"
+        else:
+            method_name = "chi_square" if small else "jensen_shannon"
+        where = "automatic choice"
+    method = get_method(method_name)
+    if ftype not in method.feature_types:
+        raise InvalidInputError(
+            f"{where}: method {method_name!r} does not apply to feature {name!r}, which is "
+            f"compared as {ftype}; choose one of: {', '.join(available_methods(ftype))}"
+        )
+    if name in config.feature_thresholds:
+        threshold = validate_threshold(
+            method.kind,
+            config.feature_thresholds[name],
+            f"DriftConfig.feature_thresholds[{name!r}] (method {method.name})",
+        )
+    elif config.threshold is not None:
+        threshold = validate_threshold(
+            method.kind, config.threshold, f"DriftConfig.threshold (method {method.name})"
+        )
+    else:
+        threshold = float(method.default_threshold)
+    return method, threshold
+
+
+def _histogram(b: Distribution, c: Distribution) -> Dict[str, object]:
+    """Small picture data: shares of both sides on common bins/categories."""
+    if b.kind == NUMERIC:
+        lo = min(v for v in (b.min, c.min) if v is not None)
+        hi = max(v for v in (b.max, c.max) if v is not None)
+        if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+            return {}
+        edges = np.linspace(lo, hi, HISTOGRAM_BINS + 1)
+        inner = edges[1:-1]
+        return {
+            "bins": [float(e) for e in edges],
+            "baseline": [round(float(s), 6) for s in b.bucket_shares(inner)],
+            "current": [round(float(s), 6) for s in c.bucket_shares(inner)],
+        }
+    cats = categories_of(b, c)
+    pb, pc = b.shares(cats), c.shares(cats)
+    order = sorted(range(len(cats)), key=lambda i: (-max(pb[i], pc[i]), cats[i]))
+    top = order[:HISTOGRAM_MAX_CATEGORIES]
+    bins = [cats[i] for i in top]
+    sb = [round(float(pb[i]), 6) for i in top]
+    sc = [round(float(pc[i]), 6) for i in top]
+    if len(order) > len(top):
+        bins.append("(other)")
+        sb.append(round(float(max(0.0, 1.0 - sum(pb[i] for i in top))), 6))
+        sc.append(round(float(max(0.0, 1.0 - sum(pc[i] for i in top))), 6))
+    return {"bins": bins, "baseline": sb, "current": sc}
+
+
+def _is_constant(d: Distribution) -> Optional[str]:
+    """The single value of a constant side as a label, else None."""
+    if d.kind == NUMERIC:
+        if d.min is not None and d.max is not None and d.min == d.max and d.count > 0:
+            return _fmt_value(d.min)
+        return None
+    if len(d.counts) == 1 and not d.truncated:
+        return next(iter(d.counts))
+    return None
+
+
+def _adjust(p_values: List[float], correction: Optional[str]) -> List[float]:
+    m = len(p_values)
+    if not correction or m == 0:
+        return list(p_values)
+    p = np.asarray(p_values, dtype=float)
+    if correction == "bonferroni":
+        return [float(v) for v in np.minimum(1.0, p * m)]
+    # Benjamini-Hochberg step-up adjusted p-values.
+    order = np.argsort(p)
+    ranked = p[order] * m / np.arange(1, m + 1)
+    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty(m)
+    out[order] = np.minimum(1.0, ranked)
+    return [float(v) for v in out]
+
+
+def compare_statistics(
+    baseline,
+    current,
+    config: Union[DriftConfig, Mapping, None] = None,
+    baseline_name: str = "baseline",
+    current_name: str = "current",
+) -> DriftReport:
+    """Compare two TFDV statistics and return a :class:`DriftReport`.
+
+    Args:
+      baseline: ``DatasetFeatureStatisticsList`` (holding one dataset) or
+        ``DatasetFeatureStatistics`` of the reference data, or ``None`` (first run: the
+        report has ``status="no_baseline"`` and is not drifted).
+      current: the statistics of the data to check, same types.
+      config: a :class:`DriftConfig` (or its dict form); ``None`` = defaults.
+      baseline_name, current_name: free text recorded in the report (e.g. ``train@span1``).
+
+    Raises:
+      InvalidInputError: a statistics object of the wrong type or holding no/several
+        datasets, or a config naming a method that does not apply to a feature's type.
+    """
+    config = DriftConfig.from_dict(config) if not isinstance(config, DriftConfig) else config
+    config.validate()
+    if current is None:
+        raise InvalidInputError(
+            "current statistics are missing (None); pass the statistics to check"
+        )
+    cur_ds = _dataset(current, "current")
+    if baseline is None:
+        return DriftReport(
+            dataset_drifted=False,
+            drift_share=0.0,
+            drift_share_threshold=config.drift_share,
+            status="no_baseline",
+            baseline_name=baseline_name,
+            current_name=current_name,
+            correction=config.correction,
+            features=[],
+            config=config.to_dict(),
+        )
+    base_ds = _dataset(baseline, "baseline")
+    bdists = _distributions(base_ds)
+    cdists = _distributions(cur_ds)
+    baseline_rows = float(base_ds.num_examples)
+
+    names = list(cdists) + [n for n in bdists if n not in cdists]
+    results: List[FeatureDrift] = []
+    for name in names:
+        results.append(
+            _compare_feature(name, bdists.get(name), cdists.get(name), config, baseline_rows)
+        )
+
+    # Multiple-testing correction over the measured p-value features.
+    tested = [
+        f for f in results if f.status == "ok" and f.kind == P_VALUE and f.p_value is not None
+    ]
+    if config.correction and tested:
+        adjusted = _adjust([f.p_value for f in tested], config.correction)
+        for f, adj in zip(tested, adjusted, strict=True):
+            f.p_value_adjusted = adj
+            f.drifted = adj < f.threshold
+    counted = [
+        f
+        for f in results
+        if f.status in ("ok", "constant")
+        or (f.status in _SCHEMA_STATUSES and config.schema_changes_drift and f.drifted)
+    ]
+    n_drifted = sum(1 for f in counted if f.drifted)
+    share = n_drifted / len(counted) if counted else 0.0
+    report = DriftReport(
+        dataset_drifted=bool(counted) and share >= config.drift_share,
+        drift_share=share,
+        drift_share_threshold=config.drift_share,
+        status="ok",
+        baseline_name=baseline_name,
+        current_name=current_name,
+        n_features=len(counted),
+        n_drifted=n_drifted,
+        correction=config.correction,
+        features=results,
+        config=config.to_dict(),
+    )
+    log.debug("drift: %s", report.summary_line())
+    return report
+
+
+def _compare_feature(
+    name: str,
+    b: Optional[Distribution],
+    c: Optional[Distribution],
+    config: DriftConfig,
+    baseline_rows: float,
+) -> FeatureDrift:
+    schema_drift = config.schema_changes_drift
+    side = c if c is not None else b
+    ftype = side.kind if side.kind != UNSUPPORTED else side.proto_type.lower()
+    if name in config.categorical_features and ftype == NUMERIC:
+        ftype = CATEGORICAL
+    fd = FeatureDrift(
+        name=name,
+        type=ftype,
+        baseline=b.summary() if b is not None else {},
+        current=c.summary() if c is not None else {},
+    )
+    if not config.is_included(name):
+        fd.status, fd.note = "skipped", "excluded by the config (include/exclude)"
+        return fd
+    if b is None or c is None:
+        fd.status = "added" if b is None else "removed"
+        fd.drifted = schema_drift
+        fd.note = (
+            f"feature only in {'current' if b is None else 'baseline'} statistics (schema change)"
+        )
+        return fd
+    if UNSUPPORTED in (b.kind, c.kind):
+        if b.kind == c.kind:
+            fd.status = "skipped"
+            fd.note = f"unsupported feature type {c.proto_type} (only numeric and string features)"
+            return fd
+        fd.status, fd.drifted = "type_changed", schema_drift
+        fd.note = f"type changed from {b.proto_type} to {c.proto_type}"
+        return fd
+    if b.kind != c.kind and name not in config.categorical_features:
+        fd.status, fd.drifted = "type_changed", schema_drift
+        fd.note = f"type changed from {b.proto_type} ({b.kind}) to {c.proto_type} ({c.kind})"
+        return fd
+    notes: List[str] = []
+    if b.proto_type != c.proto_type:
+        notes.append(f"type {b.proto_type} in baseline, {c.proto_type} in current")
+
+    if b.is_empty or c.is_empty:
+        fd.status = "all_missing"
+        empty = [s for s, d in (("baseline", b), ("current", c)) if d.is_empty]
+        fd.drifted = schema_drift and len(empty) == 1
+        fd.note = "no values in " + " and ".join(empty)
+        return fd
+
+    # Decide how to compare: categorical for string features, forced INT features, and
+    # numeric features with at most MAX_DISCRETE_VALUES distinct values (unless a numeric
+    # method is asked for this feature by name).
+    asked = config.feature_methods.get(name)
+    asked_numeric = asked is not None and NUMERIC in get_method(asked).feature_types
+    asked_categorical = asked is not None and CATEGORICAL in get_method(asked).feature_types
+    if b.kind == NUMERIC and c.kind == NUMERIC:
+        distinct = sorted(set(b.distinct_values()) | set(c.distinct_values()))
+        force_cat = name in config.categorical_features
+        discrete = len(distinct) <= MAX_DISCRETE_VALUES
+        if force_cat or (discrete and not (asked_numeric and not asked_categorical)):
+            if discrete and not force_cat:
+                notes.append(
+                    f"numeric with {len(distinct)} distinct values: compared as categorical"
+                )
+            b, c = b.as_categorical(), c.as_categorical()
+    elif b.kind != c.kind:  # numeric vs categorical, forced categorical by the config
+        b, c = b.as_categorical(), c.as_categorical()
+    ftype = b.kind
+    fd.type = ftype
+
+    const_b, const_c = _is_constant(b), _is_constant(c)
+    if const_b is not None and const_c is not None:
+        fd.status = "constant"
+        fd.drifted = const_b != const_c
+        fd.note = "; ".join(
+            notes + [f"constant in both: baseline {const_b!r}, current {const_c!r}"]
+        )
+        fd.histogram = (
+            _histogram(b, c)
+            if ftype == CATEGORICAL
+            else {
+                "bins": [const_b, const_c] if const_b != const_c else [const_b],
+                "baseline": [1.0, 0.0] if const_b != const_c else [1.0],
+                "current": [0.0, 1.0] if const_b != const_c else [1.0],
+            }
+        )
+        return fd
+
+    method, threshold = _choose_method(name, ftype, config, baseline_rows)
+    statistic, p_value = method.run(b, c)
+    fd.method, fd.kind, fd.threshold = method.name, method.kind, threshold
+    fd.statistic = statistic
+    fd.p_value = p_value
+    fd.value = p_value if method.kind == P_VALUE else statistic
+    if fd.value is None or (isinstance(fd.value, float) and math.isnan(fd.value)):
+        notes.append(f"method {method.name} returned no value")
+        fd.drifted = False
+    else:
+        fd.drifted = method.is_drift(fd.value, threshold)
+
+    if ftype == NUMERIC:
+        for side_name, d in (("baseline", b), ("current", c)):
+            if d.histogram_type == "STANDARD":
+                notes.append(f"{side_name}: no QUANTILES histogram, used the STANDARD one")
+            elif (
+                d.buckets
+                and d.buckets < RECOMMENDED_QUANTILE_BUCKETS
+                and method.name
+                in (
+                    "ks",
+                    "wasserstein",
+                )
+            ):
+                notes.append(
+                    f"{side_name}: only {d.buckets} quantile buckets, {method.name} is "
+                    f"approximate; use StatsOptions(num_quantiles_histogram_buckets=100)"
+                )
+    else:
+        for side_name, d in (("baseline", b), ("current", c)):
+            if d.truncated:
+                notes.append(
+                    f"{side_name}: categories truncated ({len(d.counts)} of "
+                    f"{d.unique or '?'} listed); shares are over the listed ones"
+                )
+        new = [k for k in c.counts if k not in b.counts]
+        if new:
+            fd.new_categories = new[:MAX_NEW_CATEGORIES_LISTED]
+            more = (
+                f" (+{len(new) - len(fd.new_categories)} more)"
+                if len(new) > len(fd.new_categories)
+                else ""
+            )
+            notes.append(f"{len(new)} categories not in the baseline{more}")
+    fd.note = "; ".join(notes)
+    fd.histogram = _histogram(b, c)
+    fd.baseline = b.summary()
+    fd.current = c.summary()
+    return fd

@@ -1,0 +1,369 @@
+"""Distributions rebuilt from TFDV statistics, the input of every drift method.
+
+A :class:`Distribution` is what a drift method sees of one side (baseline or current) of one
+feature. It is built from a ``FeatureNameStatistics`` proto, never from raw rows:
+
+* **numeric** features (``num_stats``) keep a piecewise-linear CDF whose knots are the
+  boundaries of the ``QUANTILES`` histogram (equal-mass buckets; ask StatisticsGen for at least
+  100 of them with ``tfdv.StatsOptions(num_quantiles_histogram_buckets=100)``). When no
+  quantiles histogram is present the ``STANDARD`` histogram is used the same way. A run of
+  zero-width buckets ``[v, v]`` becomes a jump of the CDF at ``v`` (a repeated value).
+* **categorical** features (``string_stats``, e.g. strings or INT features with a categorical
+  domain in the schema) keep the count of every category from ``rank_histogram`` (falling
+  back to ``top_values``). ``truncated`` is True when these counts add up to less than the
+  number of values (the statistics were built with fewer rank buckets than categories).
+* a numeric feature with at most 5 distinct values (or named in
+  ``DriftConfig.categorical_features``) is turned into a categorical distribution over its
+  values with :meth:`Distribution.as_categorical`: TFDV's quantile buckets are ``(lo, hi]``
+  intervals, so a bucket with ``lo == hi`` holds value ``lo`` and a bucket with ``lo < hi``
+  is counted for ``hi`` (exact for discrete data whose every value holds more than
+  ``1/buckets`` of the mass; a rarer value falling strictly inside a bucket is merged into
+  the bucket's upper value).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+NUMERIC = "numeric"
+CATEGORICAL = "categorical"
+UNSUPPORTED = "unsupported"
+
+#: Numeric features with at most this many distinct values are compared as categorical.
+MAX_DISCRETE_VALUES = 5
+
+
+def _fmt_value(v: float) -> str:
+    """Label of a numeric value used as a category (``3`` for 3.0, ``0.5`` for 0.5)."""
+    if math.isfinite(v) and float(v).is_integer():
+        return str(int(v))
+    return repr(float(v))
+
+
+@dataclass
+class Distribution:
+    """One side of one feature, as rebuilt from TFDV statistics.
+
+    Attributes:
+      name: feature name (path steps joined with ``.``).
+      kind: ``"numeric"``, ``"categorical"`` or ``"unsupported"`` (bytes/struct features).
+      proto_type: the TFDV feature type name (``INT``, ``FLOAT``, ``STRING``, ``BYTES``,
+        ``STRUCT``).
+      count: number of values the distribution describes (non-missing values).
+      num_examples: number of examples in the data set.
+      missing: examples without the feature (``num_missing``) plus NaN values reported in the
+        histograms (``num_nan``).
+      nan: NaN values reported by TFDV (part of ``missing``).
+      cdf_x, cdf_p: numeric only: knots of the piecewise-linear CDF (``cdf_x`` non-decreasing,
+        a repeated x is a jump; ``cdf_p`` from 0 to 1).
+      histogram_type: numeric only: ``"QUANTILES"`` or ``"STANDARD"`` (the source of the CDF).
+      buckets: numeric only: number of histogram buckets used.
+      mean, std, min, max: numeric only; ``std`` is TFDV's population standard deviation.
+      counts: categorical only: category label -> count, most frequent first.
+      truncated: categorical only: the statistics do not list every category.
+      unique: categorical only: number of distinct values reported by TFDV (may exceed
+        ``len(counts)`` when truncated).
+    """
+
+    name: str
+    kind: str
+    proto_type: str = "INT"
+    count: float = 0.0
+    num_examples: float = 0.0
+    missing: float = 0.0
+    nan: float = 0.0
+    cdf_x: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    cdf_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    histogram_type: Optional[str] = None
+    buckets: int = 0
+    mean: Optional[float] = None
+    std: Optional[float] = None
+    min: Optional[float] = None
+    max: Optional[float] = None
+    counts: Dict[str, float] = field(default_factory=dict)
+    truncated: bool = False
+    unique: Optional[int] = None
+    # Raw quantile buckets (lo, hi, count) kept to rebuild point masses of discrete features.
+    _raw_buckets: List[tuple] = field(default_factory=list, repr=False)
+
+    # ------------------------------------------------------------------ numeric helpers
+    @property
+    def is_empty(self) -> bool:
+        """True when the side holds no value at all."""
+        if self.kind == NUMERIC:
+            return self.count <= 0 or len(self.cdf_x) == 0
+        if self.kind == CATEGORICAL:
+            return self.count <= 0 or not self.counts
+        return self.count <= 0
+
+    def distinct_values(self) -> List[float]:
+        """Numeric: the distinct values seen among the histogram boundaries (sorted)."""
+        vals = set()
+        for lo, hi, c in self._raw_buckets:
+            if c > 0:
+                vals.add(float(lo))
+                vals.add(float(hi))
+        if self.min is not None and self.count > 0:
+            vals.add(float(self.min))
+        if self.max is not None and self.count > 0:
+            vals.add(float(self.max))
+        return sorted(vals)
+
+    def cdf(self, x, side: str = "right") -> np.ndarray:
+        """Numeric: the interpolated CDF at ``x``.
+
+        ``side="right"`` gives P(X <= x), ``side="left"`` P(X < x) (they differ only at a
+        jump, i.e. a repeated value).
+        """
+        x = np.asarray(x, dtype=float)
+        xs, ps = self.cdf_x, self.cdf_p
+        if len(xs) == 0:
+            return np.zeros_like(x)
+        if side == "right":
+            # For repeated knots keep the last (largest) p.
+            keep = np.append(xs[1:] != xs[:-1], True)
+        else:
+            keep = np.insert(xs[1:] != xs[:-1], 0, True)
+        ux, up = xs[keep], ps[keep]
+        out = np.interp(x, ux, up, left=0.0, right=1.0)
+        if side == "left":
+            # P(X < x) at the first knot is 0; beyond the last knot 1.
+            out = np.where(x <= ux[0], 0.0, out)
+        else:
+            out = np.where(x < ux[0], 0.0, out)
+        return out
+
+    def quantile(self, u) -> np.ndarray:
+        """Numeric: the interpolated quantile function (inverse CDF) at ``u`` in [0, 1]."""
+        u = np.asarray(u, dtype=float)
+        if len(self.cdf_x) == 0:
+            return np.full_like(u, np.nan)
+        ps, xs = self.cdf_p, self.cdf_x
+        keep = np.append(ps[1:] != ps[:-1], True)
+        return np.interp(u, ps[keep], xs[keep])
+
+    def bucket_shares(self, edges: Sequence[float]) -> np.ndarray:
+        """Numeric: share of the mass in ``(-inf, e0], (e0, e1], ..., (e_last, inf)``."""
+        edges = np.asarray(edges, dtype=float)
+        c = self.cdf(edges, side="right")
+        cum = np.concatenate([[0.0], c, [1.0]])
+        return np.clip(np.diff(cum), 0.0, None)
+
+    # -------------------------------------------------------------- categorical helpers
+    def shares(self, categories: Sequence[str]) -> np.ndarray:
+        """Categorical: share of each category in ``categories`` (over the listed counts)."""
+        total = float(sum(self.counts.values()))
+        if total <= 0:
+            return np.zeros(len(categories))
+        return np.array([self.counts.get(c, 0.0) / total for c in categories], dtype=float)
+
+    def counts_for(self, categories: Sequence[str]) -> np.ndarray:
+        """Categorical: the count of each category in ``categories`` (0 when absent)."""
+        return np.array([float(self.counts.get(c, 0.0)) for c in categories], dtype=float)
+
+    def as_categorical(self) -> Distribution:
+        """Numeric -> categorical over the feature's values (see the module docstring)."""
+        if self.kind != NUMERIC:
+            return self
+        masses: Dict[float, float] = {}
+        for lo, hi, c in self._raw_buckets:
+            if c <= 0:
+                continue
+            v = float(lo) if lo == hi else float(hi)
+            masses[v] = masses.get(v, 0.0) + float(c)
+        if not masses and self.count > 0 and self.min is not None:
+            masses[float(self.min)] = float(self.count)
+        ordered = sorted(masses.items(), key=lambda kv: (-kv[1], kv[0]))
+        return Distribution(
+            name=self.name,
+            kind=CATEGORICAL,
+            proto_type=self.proto_type,
+            count=self.count,
+            num_examples=self.num_examples,
+            missing=self.missing,
+            nan=self.nan,
+            counts={_fmt_value(v): c for v, c in ordered},
+            truncated=False,
+            unique=len(ordered),
+            mean=self.mean,
+            std=self.std,
+            min=self.min,
+            max=self.max,
+            histogram_type=self.histogram_type,
+            buckets=self.buckets,
+        )
+
+    def summary(self) -> Dict[str, object]:
+        """Small JSON-able description of this side, used in the report."""
+        out: Dict[str, object] = {
+            "count": _num(self.count),
+            "missing": _num(self.missing),
+            "num_examples": _num(self.num_examples),
+        }
+        if self.nan:
+            out["nan"] = _num(self.nan)
+        if self.kind == NUMERIC or self.mean is not None:
+            out.update(
+                mean=_num(self.mean),
+                std=_num(self.std),
+                min=_num(self.min),
+                max=_num(self.max),
+            )
+            if self.histogram_type:
+                out["histogram"] = self.histogram_type
+                out["buckets"] = self.buckets
+        if self.kind == CATEGORICAL:
+            out["unique"] = self.unique if self.unique is not None else len(self.counts)
+            if self.truncated:
+                out["truncated"] = True
+        out["type"] = self.proto_type
+        return out
+
+
+def _num(v):
+    if v is None:
+        return None
+    v = float(v)
+    if not math.isfinite(v):
+        return None
+    return int(v) if v.is_integer() and abs(v) < 2**53 else v
+
+
+#: Aliases naming the two arguments of a drift method's ``compute`` callable.
+BaselineDist = Distribution
+CurrentDist = Distribution
+
+
+# ---------------------------------------------------------------------- proto -> Distribution
+def feature_name(feature) -> str:
+    """Name of a ``FeatureNameStatistics``: its path steps joined by ``.`` (or ``name``)."""
+    if feature.HasField("path") and len(feature.path.step):
+        return ".".join(feature.path.step)
+    return feature.name
+
+
+def _type_name(feature) -> str:
+    from tensorflow_metadata.proto.v0 import statistics_pb2
+
+    return statistics_pb2.FeatureNameStatistics.Type.Name(feature.type)
+
+
+def _pick_histogram(num_stats):
+    """(histogram, type name) preferring QUANTILES, else STANDARD, else (None, None)."""
+    from tensorflow_metadata.proto.v0 import statistics_pb2
+
+    quantiles = statistics_pb2.Histogram.QUANTILES
+    best_q, best_s = None, None
+    for h in num_stats.histograms:
+        if h.type == quantiles:
+            if best_q is None or len(h.buckets) > len(best_q.buckets):
+                best_q = h
+        elif best_s is None:
+            best_s = h
+    if best_q is not None and best_q.buckets:
+        return best_q, "QUANTILES"
+    if best_s is not None and best_s.buckets:
+        return best_s, "STANDARD"
+    return None, None
+
+
+def distribution_from_feature(feature, num_examples: float = 0.0) -> Distribution:
+    """Build a :class:`Distribution` from one ``FeatureNameStatistics`` proto."""
+    name = feature_name(feature)
+    ptype = _type_name(feature)
+    which = feature.WhichOneof("stats")
+    if which == "num_stats":
+        ns = feature.num_stats
+        cs = ns.common_stats
+        hist, htype = _pick_histogram(ns)
+        nan = 0.0
+        raw: List[tuple] = []
+        xs: List[float] = []
+        ps: List[float] = []
+        if hist is not None:
+            nan = float(hist.num_nan)
+            buckets = sorted(
+                [
+                    (b.low_value, b.high_value, max(float(b.sample_count), 0.0))
+                    for b in hist.buckets
+                ],
+                key=lambda t: (t[0], t[1]),
+            )
+            raw = buckets
+            total = sum(c for _, _, c in buckets)
+            if total > 0:
+                cum = 0.0
+                xs.append(float(buckets[0][0]))
+                ps.append(0.0)
+                for lo, hi, c in buckets:
+                    if lo > xs[-1]:
+                        # A gap between buckets: flat CDF across it.
+                        xs.append(float(lo))
+                        ps.append(cum / total)
+                    cum += c
+                    xs.append(float(hi))
+                    ps.append(cum / total)
+        count = float(cs.tot_num_values or cs.num_non_missing)
+        hist_total = float(sum(c for _, _, c in raw))
+        if count <= 0 and hist_total > 0:
+            count = hist_total
+        has_values = count > 0
+        return Distribution(
+            name=name,
+            kind=NUMERIC,
+            proto_type=ptype,
+            count=count if has_values else 0.0,
+            num_examples=float(num_examples),
+            missing=float(cs.num_missing) + nan,
+            nan=nan,
+            cdf_x=np.asarray(xs, dtype=float),
+            cdf_p=np.clip(np.asarray(ps, dtype=float), 0.0, 1.0),
+            histogram_type=htype,
+            buckets=len(hist.buckets) if hist is not None else 0,
+            mean=float(ns.mean) if has_values else None,
+            std=float(ns.std_dev) if has_values else None,
+            min=float(ns.min) if has_values else None,
+            max=float(ns.max) if has_values else None,
+            _raw_buckets=raw,
+        )
+    if which == "string_stats":
+        ss = feature.string_stats
+        cs = ss.common_stats
+        counts: Dict[str, float] = {}
+        if len(ss.rank_histogram.buckets):
+            for b in ss.rank_histogram.buckets:
+                counts[b.label] = counts.get(b.label, 0.0) + float(b.sample_count)
+        else:
+            for tv in ss.top_values:
+                counts[tv.value] = counts.get(tv.value, 0.0) + float(tv.frequency)
+        counts = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        n_values = float(cs.tot_num_values or cs.num_non_missing)
+        listed = float(sum(counts.values()))
+        truncated = listed + 1e-9 < n_values or (ss.unique and ss.unique > len(counts))
+        return Distribution(
+            name=name,
+            kind=CATEGORICAL,
+            proto_type=ptype,
+            count=n_values if cs.num_non_missing > 0 else 0.0,
+            num_examples=float(num_examples),
+            missing=float(cs.num_missing),
+            counts=counts,
+            truncated=bool(truncated),
+            unique=int(ss.unique) if ss.unique else len(counts),
+        )
+    cs = None
+    if which is not None:
+        stats = getattr(feature, which)
+        cs = getattr(stats, "common_stats", None)
+    return Distribution(
+        name=name,
+        kind=UNSUPPORTED,
+        proto_type=ptype,
+        count=float(cs.num_non_missing) if cs is not None else 0.0,
+        num_examples=float(num_examples),
+        missing=float(cs.num_missing) if cs is not None else 0.0,
+    )

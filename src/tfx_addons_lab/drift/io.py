@@ -1,0 +1,159 @@
+"""Reading TFDV statistics from files, and building them from a DataFrame in memory."""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+from typing import List, Optional, Union
+
+from tfx_addons_lab.errors import InvalidInputError
+
+#: File names StatisticsGen writes inside a split folder (newest first).
+STATS_FILE_NAMES = ("FeatureStats.pb", "stats_tfrecord")
+
+
+def _split_tfrecord(data: bytes) -> Optional[List[bytes]]:
+    """Records of a TFRecord file, or None if ``data`` is not exactly a TFRecord framing.
+
+    (CRCs are not checked; the framing must consume the file exactly and every record must
+    then parse as a statistics proto.)
+    """
+    records: List[bytes] = []
+    pos, size = 0, len(data)
+    while pos < size:
+        if pos + 12 > size:
+            return None
+        (length,) = struct.unpack_from("<Q", data, pos)
+        end = pos + 12 + length + 4
+        if end > size:
+            return None
+        records.append(data[pos + 12 : pos + 12 + length])
+        pos = end
+    return records or None
+
+
+def _resolve(path: Path) -> Path:
+    """A file path, looking inside a StatisticsGen output folder if ``path`` is a folder."""
+    if not path.is_dir():
+        return path
+    direct = [path / n for n in STATS_FILE_NAMES if (path / n).is_file()]
+    if direct:
+        return direct[0]
+    splits = sorted(p for p in path.iterdir() if p.is_dir() and p.name.startswith("Split-"))
+    found = [s / n for s in splits for n in STATS_FILE_NAMES if (s / n).is_file()]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        names = ", ".join(str(p.relative_to(path)) for p in found)
+        raise InvalidInputError(
+            f"statistics folder {str(path)!r} holds several splits ({names}); "
+            "pass the file of the split to compare"
+        )
+    raise InvalidInputError(
+        f"statistics folder {str(path)!r} holds no FeatureStats.pb; pass a statistics file "
+        "(TFDV binary, TFRecord or text proto)"
+    )
+
+
+def load_statistics(path: Union[str, os.PathLike]):
+    """Load TFDV statistics from ``path`` as a ``DatasetFeatureStatisticsList``.
+
+    Accepts a serialized ``DatasetFeatureStatisticsList`` (StatisticsGen's ``FeatureStats.pb``,
+    ``tfdv.load_stats_binary``), a TFRecord file of them (``tfdv.load_statistics``), a text
+    proto (``tfdv.write_stats_text``), or a StatisticsGen split folder holding one of these.
+
+    Raises:
+      InvalidInputError: the file does not exist, is empty, or is not TFDV statistics; the
+        message names the file and the problem.
+    """
+    from google.protobuf import message, text_format
+    from tensorflow_metadata.proto.v0 import statistics_pb2
+
+    p = Path(os.fspath(path))
+    if not p.exists():
+        raise InvalidInputError(f"statistics file {str(p)!r} does not exist")
+    p = _resolve(p)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InvalidInputError(f"statistics file {str(p)!r} cannot be read: {exc}") from None
+    if not data.strip():
+        raise InvalidInputError(f"statistics file {str(p)!r} is empty")
+
+    def ok(stats) -> bool:
+        return len(stats.datasets) > 0 and all(
+            d.num_examples > 0 or len(d.features) > 0 or d.name for d in stats.datasets
+        )
+
+    # 1. TFRecord of DatasetFeatureStatisticsList records.
+    records = _split_tfrecord(data)
+    if records:
+        merged = statistics_pb2.DatasetFeatureStatisticsList()
+        try:
+            for rec in records:
+                one = statistics_pb2.DatasetFeatureStatisticsList()
+                one.ParseFromString(rec)
+                merged.datasets.extend(one.datasets)
+            if ok(merged):
+                return merged
+        except message.DecodeError:
+            pass
+    # 2. Text proto.
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and text.lstrip()[:1].isalpha():
+        stats = statistics_pb2.DatasetFeatureStatisticsList()
+        try:
+            text_format.Parse(text, stats)
+            if ok(stats):
+                return stats
+        except text_format.ParseError as exc:
+            text_error = str(exc)
+        else:
+            text_error = "no dataset in it"
+    else:
+        text_error = None
+    # 3. Binary serialized proto.
+    stats = statistics_pb2.DatasetFeatureStatisticsList()
+    try:
+        stats.ParseFromString(data)
+        if ok(stats):
+            return stats
+        problem = "it parses but holds no dataset"
+    except message.DecodeError as exc:
+        problem = f"not a statistics proto ({exc})"
+    if text_error:
+        problem += f"; as a text proto: {text_error}"
+    raise InvalidInputError(
+        f"statistics file {str(p)!r} is not readable TFDV statistics: {problem}. Expected a "
+        "DatasetFeatureStatisticsList (binary, TFRecord or text proto) as StatisticsGen or "
+        "tfdv.generate_statistics_* write"
+    )
+
+
+def statistics_from_dataframe(
+    df,
+    quantile_buckets: int = 100,
+    rank_buckets: int = 1000,
+    stats_options=None,
+):
+    """TFDV statistics of a pandas DataFrame, computed in memory (no Beam).
+
+    Uses ``tfdv.generate_statistics_from_dataframe`` with
+    ``StatsOptions(num_quantiles_histogram_buckets=quantile_buckets,
+    num_rank_histogram_buckets=rank_buckets)`` unless ``stats_options`` is given.
+    Returns a ``DatasetFeatureStatisticsList``.
+    """
+    import tensorflow_data_validation as tfdv
+
+    if stats_options is None:
+        stats_options = tfdv.StatsOptions(
+            num_quantiles_histogram_buckets=int(quantile_buckets),
+            num_rank_histogram_buckets=int(rank_buckets),
+        )
+    if len(df) == 0:
+        raise InvalidInputError("cannot build statistics of an empty table (0 rows)")
+    return tfdv.generate_statistics_from_dataframe(df, stats_options=stats_options)

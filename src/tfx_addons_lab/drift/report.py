@@ -1,0 +1,284 @@
+"""The drift report: per-feature measurements and the data-set verdict (JSON schema v1)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any, Dict, List, Optional
+
+SCHEMA_VERSION = 1
+
+#: Feature statuses. ``ok`` and ``constant`` are measured features; ``added``/``removed``/
+#: ``type_changed`` are schema changes; ``all_missing`` means no value on at least one side;
+#: ``skipped`` is excluded by the config or of an unsupported type (bytes, struct).
+STATUSES = ("ok", "constant", "added", "removed", "type_changed", "all_missing", "skipped")
+
+
+def _clean(v):
+    """JSON-safe float: NaN/inf -> None."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+@dataclass
+class FeatureDrift:
+    """The measurement of one feature.
+
+    Attributes:
+      name: feature name.
+      type: ``"numeric"`` or ``"categorical"`` (how it was compared; for a feature that was
+        not compared, its type on the side it exists).
+      method: drift method name (``None`` when nothing was measured).
+      kind: ``"p_value"`` or ``"distance"`` (``None`` when nothing was measured).
+      value: the p-value for ``p_value`` methods, the distance for ``distance`` methods.
+      statistic: the test statistic of ``p_value`` methods (KS D, chi-square), else equal to
+        ``value``.
+      threshold: the threshold applied.
+      drifted: the verdict for this feature.
+      p_value: raw p-value (``p_value`` methods only).
+      p_value_adjusted: p-value after the multiple-testing correction (``None`` without one).
+      status: one of :data:`STATUSES`.
+      baseline, current: side summaries (count, missing, num_examples, mean/std/min/max or
+        unique, ...).
+      note: free text (truncated categories, few quantile buckets, schema change...).
+      histogram: ``{"bins": [...], "baseline": [shares], "current": [shares]}`` for pictures.
+      new_categories: categories present in current but not in the baseline.
+    """
+
+    name: str
+    type: str
+    method: Optional[str] = None
+    kind: Optional[str] = None
+    value: Optional[float] = None
+    statistic: Optional[float] = None
+    threshold: Optional[float] = None
+    drifted: bool = False
+    p_value: Optional[float] = None
+    p_value_adjusted: Optional[float] = None
+    status: str = "ok"
+    baseline: Dict[str, Any] = field(default_factory=dict)
+    current: Dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+    histogram: Dict[str, Any] = field(default_factory=dict)
+    new_categories: List[str] = field(default_factory=list)
+
+    @property
+    def effective_p_value(self) -> Optional[float]:
+        """The p-value compared with the threshold (adjusted when a correction ran)."""
+        if self.p_value_adjusted is not None:
+            return self.p_value_adjusted
+        return self.p_value
+
+    @property
+    def severity(self) -> float:
+        """How far past (> 0) or below (< 0) the threshold, on a log scale; for sorting.
+
+        Schema changes rank above every measured feature.
+        """
+        if self.status in ("added", "removed", "type_changed", "all_missing") and self.drifted:
+            return math.inf
+        if self.value is None or self.threshold is None or not self.method:
+            return -math.inf
+        if self.kind == "p_value":
+            p = self.effective_p_value if self.effective_p_value is not None else self.value
+            return math.log(self.threshold) - math.log(max(p, 1e-300))
+        v = max(float(self.value), 1e-300)
+        return math.log(v) - math.log(self.threshold)
+
+    def to_dict(self) -> Dict[str, Any]:
+        """JSON-able dict (NaN/inf become null)."""
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        for k in ("value", "statistic", "threshold", "p_value", "p_value_adjusted"):
+            d[k] = _clean(d[k])
+        d["baseline"] = {k: _clean(v) for k, v in self.baseline.items()}
+        d["current"] = {k: _clean(v) for k, v in self.current.items()}
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> FeatureDrift:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+@dataclass
+class DriftReport:
+    """Result of :func:`~tfx_addons_lab.drift.compare_statistics`.
+
+    Attributes:
+      dataset_drifted: the data-set verdict: ``drift_share >= drift_share_threshold``.
+      drift_share: drifted features / counted features (0.0 when none is counted).
+      drift_share_threshold: ``DriftConfig.drift_share``.
+      status: ``"ok"`` or ``"no_baseline"``.
+      baseline_name, current_name: free text naming the two sides (e.g. ``train@span1``).
+      n_features: features counted in the verdict.
+      n_drifted: drifted features among them.
+      correction: multiple-testing correction used (``None``, ``bonferroni``,
+        ``benjamini-hochberg``).
+      features: every feature, measured or not, in the order of the current statistics.
+      config: the :class:`~tfx_addons_lab.drift.DriftConfig` used, as a dict.
+      summary: :meth:`summary_line` at creation time.
+    """
+
+    dataset_drifted: bool
+    drift_share: float
+    drift_share_threshold: float
+    status: str = "ok"
+    baseline_name: str = "baseline"
+    current_name: str = "current"
+    n_features: int = 0
+    n_drifted: int = 0
+    correction: Optional[str] = None
+    features: List[FeatureDrift] = field(default_factory=list)
+    config: Dict[str, Any] = field(default_factory=dict)
+    summary: str = ""
+    schema_version: int = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        if not self.summary:
+            self.summary = self.summary_line()
+
+    # ----------------------------------------------------------------- accessors
+    @property
+    def drifted_features(self) -> List[str]:
+        """Names of the drifted features, most severe first."""
+        return [f.name for f in self.sorted_features() if f.drifted]
+
+    def feature(self, name: str) -> FeatureDrift:
+        """The :class:`FeatureDrift` called ``name`` (KeyError if absent)."""
+        for f in self.features:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def sorted_features(self) -> List[FeatureDrift]:
+        """Features by severity: drifted first, then by how far past the threshold."""
+        order = {s: i for i, s in enumerate(STATUSES)}
+        return sorted(
+            self.features,
+            key=lambda f: (
+                not f.drifted,
+                f.status == "skipped",
+                -f.severity if f.severity == f.severity else 0.0,
+                order.get(f.status, 99),
+                f.name,
+            ),
+        )
+
+    # ----------------------------------------------------------------- text
+    def summary_line(self) -> str:
+        """One line, e.g. ``dataset drifted: 3/5 features (60%) >= 50%: dep_delay, ...``."""
+        if self.status == "no_baseline":
+            return (
+                f"no baseline: nothing to compare {self.current_name} with "
+                f"({len(self.features)} features); not drifted"
+            )
+        pct = f"{self.drift_share:.0%}"
+        thr = f"{self.drift_share_threshold:.0%}"
+        head = "dataset drifted" if self.dataset_drifted else "no dataset drift"
+        op = ">=" if self.dataset_drifted else "<"
+        line = f"{head}: {self.n_drifted}/{self.n_features} features ({pct}) {op} {thr}"
+        names = self.drifted_features
+        if names:
+            shown = ", ".join(names[:8]) + (f", ... (+{len(names) - 8})" if len(names) > 8 else "")
+            line += f": {shown}"
+        return line
+
+    def to_text_table(self, max_rows: Optional[int] = None) -> str:
+        """A short aligned table (feature, type, method, value, threshold, drift, status)."""
+        rows = [("feature", "type", "method", "value", "threshold", "drift", "status")]
+        feats = self.sorted_features()
+        if max_rows is not None:
+            feats = feats[:max_rows]
+        for f in feats:
+            rows.append(
+                (
+                    f.name,
+                    f.type or "",
+                    f.method or "-",
+                    _fmt(f.value),
+                    ("p<" if f.kind == "p_value" else ">=") + _fmt(f.threshold)
+                    if f.threshold is not None
+                    else "-",
+                    "DRIFT" if f.drifted else "-",
+                    f.status,
+                )
+            )
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        lines = [
+            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+        ]
+        lines.append(self.summary_line())
+        return "\n".join(lines)
+
+    # ----------------------------------------------------------------- JSON
+    def to_dict(self) -> Dict[str, Any]:
+        """The JSON document (schema_version 1, see docs/drift.md)."""
+        return {
+            "schema_version": self.schema_version,
+            "dataset_drifted": bool(self.dataset_drifted),
+            "drift_share": float(self.drift_share),
+            "drift_share_threshold": float(self.drift_share_threshold),
+            "status": self.status,
+            "baseline_name": self.baseline_name,
+            "current_name": self.current_name,
+            "n_features": int(self.n_features),
+            "n_drifted": int(self.n_drifted),
+            "drifted_features": self.drifted_features,
+            "correction": self.correction,
+            "summary": self.summary_line(),
+            "config": self.config,
+            "features": [f.to_dict() for f in self.features],
+        }
+
+    def to_json(self, indent: Optional[int] = 2) -> str:
+        """:meth:`to_dict` as JSON text."""
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False, sort_keys=False)
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> DriftReport:
+        """Inverse of :meth:`to_dict`."""
+        from tfx_addons_lab.errors import InvalidInputError
+
+        if not isinstance(d, dict) or "dataset_drifted" not in d:
+            raise InvalidInputError(
+                "not a drift report: expected a JSON object with 'dataset_drifted'"
+            )
+        version = d.get("schema_version", SCHEMA_VERSION)
+        if version != SCHEMA_VERSION:
+            raise InvalidInputError(
+                f"drift report schema_version {version!r} is not supported (expected "
+                f"{SCHEMA_VERSION})"
+            )
+        return cls(
+            dataset_drifted=bool(d["dataset_drifted"]),
+            drift_share=float(d.get("drift_share", 0.0)),
+            drift_share_threshold=float(d.get("drift_share_threshold", 0.5)),
+            status=d.get("status", "ok"),
+            baseline_name=d.get("baseline_name", "baseline"),
+            current_name=d.get("current_name", "current"),
+            n_features=int(d.get("n_features", 0)),
+            n_drifted=int(d.get("n_drifted", 0)),
+            correction=d.get("correction"),
+            features=[FeatureDrift.from_dict(f) for f in d.get("features", [])],
+            config=d.get("config") or {},
+            summary=d.get("summary", ""),
+            schema_version=version,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> DriftReport:
+        """Parse :meth:`to_json` output."""
+        return cls.from_dict(json.loads(text))
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    v = float(v)
+    if v == 0:
+        return "0"
+    if abs(v) < 1e-3 or abs(v) >= 1e5:
+        return f"{v:.3g}"
+    return f"{v:.4f}".rstrip("0").rstrip(".")
