@@ -1,0 +1,121 @@
+"""RegistryPusher: push blessed models into a versioned model registry.
+
+``RegistryPusher`` extends the stock ``Pusher``: same inputs (``model``, optional
+``model_blessing`` / ``infra_blessing``), same output (a standard ``PushedModel`` with ``pushed``,
+``pushed_destination``, ``pushed_version``), but the destination is a registry opened with
+:func:`tfx_addons_lab.registry.open_registry` -- a folder, ``tfserving://``, ``mlflow+http://``...
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Optional, Sequence
+
+from tfx import types
+from tfx.dsl.components.base import base_component, executor_spec
+from tfx.types import standard_artifacts
+from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
+from tfx.types.system_executions import Deploy
+
+from tfx_addons_lab.executors.registry_pusher import RegistryPusherExecutor
+from tfx_addons_lab.registry.base import validate_alias, validate_name
+
+REGISTRY_URI_KEY = "registry_uri"
+MODEL_NAME_KEY = "model_name"
+ALIASES_KEY = "aliases"
+METADATA_KEY = "metadata"
+
+
+class RegistryPusherSpec(ComponentSpec):
+    """Spec of :class:`RegistryPusher` (``aliases`` and ``metadata`` are JSON strings)."""
+
+    PARAMETERS = {
+        REGISTRY_URI_KEY: ExecutionParameter(type=str),
+        MODEL_NAME_KEY: ExecutionParameter(type=str),
+        ALIASES_KEY: ExecutionParameter(type=str, optional=True),
+        METADATA_KEY: ExecutionParameter(type=str, optional=True),
+    }
+    INPUTS = {
+        "model": ChannelParameter(type=standard_artifacts.Model),
+        "model_blessing": ChannelParameter(type=standard_artifacts.ModelBlessing, optional=True),
+        "infra_blessing": ChannelParameter(type=standard_artifacts.InfraBlessing, optional=True),
+    }
+    OUTPUTS = {
+        "pushed_model": ChannelParameter(type=standard_artifacts.PushedModel),
+    }
+    TYPE_ANNOTATION = Deploy
+
+
+class RegistryPusher(base_component.BaseComponent):
+    """Push a (blessed) model into a versioned model registry.
+
+    Example::
+
+        pusher = RegistryPusher(
+            model=trainer.outputs["model"],
+            model_blessing=gate.outputs["blessing"],
+            registry_uri="/srv/registry",          # or tfserving://..., mlflow+http://host:5000
+            model_name="penguin",
+            aliases=["champion"],
+            metadata={"team": "ml-platform"},
+        )
+
+    When a wired blessing is not blessed nothing is pushed and ``pushed`` is 0, as with the stock
+    Pusher. Otherwise the model's serving folder becomes the next registry version (or the
+    existing one, if this artifact was pushed before), the aliases are moved to it, and the
+    ``PushedModel`` output records ``pushed_destination`` (the version URI),
+    ``pushed_version`` and the custom properties ``registry_uri``, ``registry_model_name``,
+    ``registry_version`` and ``registry_aliases``. The version's metadata records the model
+    artifact URI, pipeline name, run id, the blessings' properties (e.g. BlessingGate's
+    ``reason``) and metrics files, so lineage survives outside ML Metadata.
+
+    Args:
+      model: the ``Model`` channel (usually ``trainer.outputs["model"]``).
+      registry_uri: where to push; see :func:`tfx_addons_lab.registry.open_registry`.
+      model_name: the registered model name (letters, digits, ``.``, ``_``, ``-``).
+      model_blessing: optional ``ModelBlessing`` (Evaluator or BlessingGate).
+      infra_blessing: optional ``InfraBlessing`` (InfraValidator).
+      aliases: aliases to point at the pushed version (e.g. ``["champion"]``).
+      metadata: extra JSON-serializable metadata stored with the version.
+      custom_executor_spec: an ``ExecutorClassSpec`` of a ``RegistryPusherExecutor`` subclass
+        (e.g. one that notifies a serving system in ``after_push``).
+    """
+
+    SPEC_CLASS = RegistryPusherSpec
+    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(RegistryPusherExecutor)
+
+    def __init__(
+        self,
+        model: types.BaseChannel,
+        registry_uri: str,
+        model_name: str,
+        model_blessing: Optional[types.BaseChannel] = None,
+        infra_blessing: Optional[types.BaseChannel] = None,
+        aliases: Optional[Sequence[str]] = None,
+        metadata: Optional[Dict[str, Any]] = None,
+        custom_executor_spec: Optional[executor_spec.ExecutorSpec] = None,
+    ):
+        validate_name(model_name)
+        if isinstance(aliases, str):
+            aliases = [aliases]
+        for alias in aliases or []:
+            validate_alias(alias)
+        try:
+            metadata_json = json.dumps(metadata or {}, sort_keys=True)
+        except TypeError as exc:
+            from tfx_addons_lab.errors import InvalidInputError
+
+            raise InvalidInputError(
+                f"RegistryPusher metadata must be JSON serializable: {exc}"
+            ) from None
+        spec = RegistryPusherSpec(
+            model=model,
+            model_blessing=model_blessing,
+            infra_blessing=infra_blessing,
+            registry_uri=str(registry_uri),
+            model_name=model_name,
+            aliases=json.dumps(list(aliases or [])),
+            metadata=metadata_json,
+            pushed_model=types.Channel(type=standard_artifacts.PushedModel),
+        )
+        super().__init__(spec=spec, custom_executor_spec=custom_executor_spec)
