@@ -98,3 +98,64 @@ def ExampleCountGate(
     _LOG.info("ExampleCountGate: %s", reason)
     if not passed and fail_on_violation:
         raise GateFailedError(f"ExampleCountGate: {reason}")
+
+
+@tfx.dsl.components.component
+def AnomaliesGate(
+    anomalies: tfx.dsl.components.InputArtifact[standard_artifacts.ExampleAnomalies],
+    report: tfx.dsl.components.OutputArtifact[GateReport],
+    fail_on_anomalies: tfx.dsl.components.Parameter[int] = 1,
+    splits: tfx.dsl.components.Parameter[str] = "",
+) -> None:
+    """Stop the run (or record and continue) when ExampleValidator found anomalies.
+
+    Reads the ``ExampleAnomalies`` of the stock ExampleValidator (or of DriftValidator):
+    ``Split-<name>/SchemaDiff.pb`` per split.
+
+    Args:
+      anomalies: the ``ExampleAnomalies`` artifact.
+      report: output ``GateReport``: ``gate_report.json`` lists every anomaly (split, feature,
+        severity, description); custom properties ``passed``, ``reason``, ``anomaly_count``.
+      fail_on_anomalies: 1 (default) raises ``GateFailedError`` with the readable list and so
+        fails the pipeline run; 0 only records them and lets the run continue.
+      splits: comma-separated split names to check (e.g. ``"train,eval"``); empty checks all.
+    """
+    from tfx_addons_lab.executors.blessing_gate import read_example_anomalies
+    from tfx_addons_lab.gates import format_anomalies
+
+    wanted = [s.strip() for s in splits.split(",") if s.strip()]
+    try:
+        found = read_example_anomalies(anomalies, wanted or None)
+    except FileNotFoundError as exc:
+        raise GateFailedError(
+            f"AnomaliesGate: cannot read the anomalies at {anomalies.uri}: {exc}; connect the "
+            "'anomalies' output of ExampleValidator and check the 'splits' parameter"
+        ) from exc
+    passed = not found
+    if passed:
+        reason = "no anomalies" + (f" in splits {', '.join(wanted)}" if wanted else "")
+    else:
+        reason = f"{len(found)} anomal{'y' if len(found) == 1 else 'ies'}: " + format_anomalies(
+            found, limit=10
+        )
+    write_gate_report(
+        report,
+        passed,
+        reason,
+        {
+            "gate": "AnomaliesGate",
+            "anomalies": found,
+            "splits": wanted or None,
+            "anomalies_uri": anomalies.uri,
+        },
+    )
+    report.set_int_custom_property("anomaly_count", len(found))
+    _LOG.info("AnomaliesGate: %s", reason)
+    if not passed and fail_on_anomalies:
+        listing = "\n".join(
+            f"  - {a['split']}/{a['feature']} [{a['severity']}]: {a['description']}" for a in found
+        )
+        raise GateFailedError(
+            f"AnomaliesGate: {len(found)} data anomal{'y' if len(found) == 1 else 'ies'} "
+            f"found (set fail_on_anomalies=0 to record and continue):\n{listing}"
+        )
