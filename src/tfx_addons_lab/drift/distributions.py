@@ -120,31 +120,18 @@ class Distribution:
         jump, i.e. a repeated value).
         """
         x = np.asarray(x, dtype=float)
-        xs, ps = self.cdf_x, self.cdf_p
-        if len(xs) == 0:
+        if len(self.cdf_x) == 0:
             return np.zeros_like(x)
-        if side == "right":
-            # For repeated knots keep the last (largest) p.
-            keep = np.append(xs[1:] != xs[:-1], True)
-        else:
-            keep = np.insert(xs[1:] != xs[:-1], 0, True)
-        ux, up = xs[keep], ps[keep]
-        out = np.interp(x, ux, up, left=0.0, right=1.0)
-        if side == "left":
-            # P(X < x) at the first knot is 0; beyond the last knot 1.
-            out = np.where(x <= ux[0], 0.0, out)
-        else:
-            out = np.where(x < ux[0], 0.0, out)
-        return out
+        return _interp_runs(x, self.cdf_x, self.cdf_p, side, below=0.0, above=1.0)
 
     def quantile(self, u) -> np.ndarray:
         """Numeric: the interpolated quantile function (inverse CDF) at ``u`` in [0, 1]."""
         u = np.asarray(u, dtype=float)
         if len(self.cdf_x) == 0:
             return np.full_like(u, np.nan)
-        ps, xs = self.cdf_p, self.cdf_x
-        keep = np.append(ps[1:] != ps[:-1], True)
-        return np.interp(u, ps[keep], xs[keep])
+        return _interp_runs(
+            u, self.cdf_p, self.cdf_x, "right", below=self.cdf_x[0], above=self.cdf_x[-1]
+        )
 
     def bucket_shares(self, edges: Sequence[float]) -> np.ndarray:
         """Numeric: share of the mass in ``(-inf, e0], (e0, e1], ..., (e_last, inf)``."""
@@ -226,6 +213,34 @@ class Distribution:
                 out["truncated"] = True
         out["type"] = self.proto_type
         return out
+
+
+def _interp_runs(q, knots, values, side, below, above) -> np.ndarray:
+    """Piecewise-linear interpolation through (knots, values) allowing repeated knots.
+
+    A run of equal knots is a jump: at the knot itself ``side="right"`` returns the run's last
+    value and ``side="left"`` its first; between two distinct knots the line joins the last
+    value of the left run to the first value of the right run. ``below``/``above`` are
+    returned outside [knots[0], knots[-1]].
+    """
+    q = np.asarray(q, dtype=float)
+    knots = np.asarray(knots, dtype=float)
+    values = np.asarray(values, dtype=float)
+    ux, first = np.unique(knots, return_index=True)
+    last = np.append(first[1:] - 1, len(knots) - 1)
+    v_first, v_last = values[first], values[last]
+    j = np.searchsorted(ux, q, side="right") - 1  # ux[j] <= q < ux[j + 1]
+    jc = np.clip(j, 0, len(ux) - 1)
+    jn = np.clip(j + 1, 0, len(ux) - 1)
+    at_knot = (j >= 0) & (ux[jc] == q)
+    width = ux[jn] - ux[jc]
+    t = np.where(width > 0, (q - ux[jc]) / np.where(width > 0, width, 1.0), 0.0)
+    between = v_last[jc] + t * (v_first[jn] - v_last[jc])
+    at = v_last[jc] if side == "right" else v_first[jc]
+    out = np.where(at_knot, at, between)
+    out = np.where(j < 0, below, out)
+    out = np.where((j >= len(ux) - 1) & ~at_knot, above, out)
+    return out
 
 
 def _num(v):
