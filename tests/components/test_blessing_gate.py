@@ -36,13 +36,22 @@ JUSTIFICATION = "approved by on-call for the 2024-05 hotfix (ticket ML-42)"
 
 
 def _by_producer(run, type_name: str) -> Dict[str, list]:
-    """``{component id: [artifacts oldest first]}`` of ``type_name``."""
+    """``{component id: [artifacts oldest first]}`` of ``type_name``.
+
+    The producer is the *first* execution that output the artifact: a Resolver that later
+    hands it on also records an output event for it.
+    """
+    from ml_metadata.proto import metadata_store_pb2
+
     from tfx_addons_lab.mlmd import MetadataView
 
     view = MetadataView(run.store)
+    output = {metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT}
     out: Dict[str, list] = {}
     for art in view.artifacts_of_type(type_name):
-        out.setdefault(view.component_id(view.producer(art.id)), []).append(art)
+        events = [e for e in run.store.get_events_by_artifact_ids([art.id]) if e.type in output]
+        first = run.store.get_executions_by_id([min(e.execution_id for e in events)])[0]
+        out.setdefault(view.component_id(first), []).append(art)
     return out
 
 
