@@ -67,3 +67,27 @@ def test_loaded_statistics_compare(synthetic_stats, tmp_path):
     r1 = compare_statistics(load_statistics(pa), load_statistics(pb))
     r2 = compare_statistics(a, b)
     assert r1.to_dict() == r2.to_dict()
+
+
+def test_core_imports_neither_tfx_nor_tensorflow(synthetic_stats, tmp_path):
+    import subprocess
+    import sys
+
+    a, b = synthetic_stats
+    (tmp_path / "a.pb").write_bytes(a.SerializeToString())
+    (tmp_path / "b.pb").write_bytes(b.SerializeToString())
+    code = (
+        "import sys\n"
+        "from tfx_addons_lab.drift import compare_statistics, load_statistics, render_html, "
+        "to_anomalies\n"
+        f"r = compare_statistics(load_statistics({str(tmp_path / 'a.pb')!r}), "
+        f"load_statistics({str(tmp_path / 'b.pb')!r}))\n"
+        "render_html(r); to_anomalies(r)\n"
+        "bad = [m for m in ('tfx', 'tensorflow', 'tensorflow_data_validation') "
+        "if m in sys.modules]\n"
+        "assert not bad, bad\n"
+        "print(r.summary_line())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.startswith("dataset drifted: 5/8")
