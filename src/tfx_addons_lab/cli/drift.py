@@ -219,9 +219,7 @@ def _read_tfrecord_batch(path: str, label: str):
 
     compression = "GZIP" if _is_gzip(path) else ""
     try:
-        records = [
-            r.numpy() for r in tf.data.TFRecordDataset(path, compression_type=compression)
-        ]
+        records = [r.numpy() for r in tf.data.TFRecordDataset(path, compression_type=compression)]
     except Exception as exc:  # noqa: BLE001 - corrupt records
         raise InvalidInputError(f"cannot read {label} {path!r} as TFRecord: {exc}") from None
     if not records:

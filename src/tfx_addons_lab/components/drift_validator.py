@@ -264,11 +264,50 @@ class DriftValidator(base_component.BaseComponent):
 # --------------------------------------------------------------------------- resolver
 
 
-def _span(artifact: types.Artifact) -> int:
+def _int_value(value) -> int:
+    """An MLMD Value (int or string) as int; 0 when unset or not a number."""
+    kind = value.WhichOneof("value")
     try:
-        return int(artifact.span)
-    except (AttributeError, TypeError, ValueError):
+        return int(getattr(value, kind)) if kind in ("int_value", "string_value") else 0
+    except ValueError:
         return 0
+
+
+def _own_span(artifact) -> int:
+    """The ``span`` property (or custom property) of an MLMD artifact proto; 0 if absent."""
+    for props in (artifact.properties, artifact.custom_properties):
+        if "span" in props and _int_value(props["span"]):
+            return _int_value(props["span"])
+    return 0
+
+
+def artifact_span(artifact: types.Artifact, store=None) -> int:
+    """The span of a statistics artifact.
+
+    TFX 1.16's StatisticsGen copies ``examples.span`` (the *property*), but ExampleGen records
+    the span as a *custom property*, so statistics usually carry span 0. With an MLMD
+    ``store``, the span is then taken from the Examples the producing execution read.
+    """
+    span = _own_span(artifact.mlmd_artifact)
+    if span or store is None or not artifact.id:
+        return span
+    from ml_metadata.proto import metadata_store_pb2
+
+    event = metadata_store_pb2.Event
+    producers = [
+        e.execution_id
+        for e in store.get_events_by_artifact_ids([artifact.id])
+        if e.type in (event.OUTPUT, event.DECLARED_OUTPUT)
+    ]
+    if not producers:
+        return 0
+    input_ids = [
+        e.artifact_id
+        for e in store.get_events_by_execution_ids(producers[:1])
+        if e.type in (event.INPUT, event.DECLARED_INPUT)
+    ]
+    spans = [_own_span(a) for a in store.get_artifacts_by_id(input_ids)]
+    return max(spans, default=0)
 
 
 def _created(artifact: types.Artifact):
@@ -283,7 +322,9 @@ class PreviousStatisticsStrategy(resolver.ResolverStrategy):
     the resolver run after StatisticsGen). Output ``statistics``:
 
     * ``mode="previous_span"``: the newest statistics whose span is strictly smaller than the
-      current span (the latest version of the previous span);
+      current span (the latest version of the previous span). Spans are read from the
+      artifacts or, as TFX 1.16's StatisticsGen leaves them at 0, from the Examples they
+      were computed from (ML Metadata lineage);
     * ``mode="previous_run"``: the newest statistics created before the current ones
       (whatever their span; for pipelines without spans).
 
@@ -293,22 +334,31 @@ class PreviousStatisticsStrategy(resolver.ResolverStrategy):
     def __init__(self, mode: str = "previous_span") -> None:
         if mode not in ("previous_span", "previous_run"):
             raise InvalidInputError(
-                f"baseline_statistics_resolver mode {mode!r}: use 'previous_span' or "
-                "'previous_run'"
+                f"baseline_statistics_resolver mode {mode!r}: use 'previous_span' or 'previous_run'"
             )
         self._mode = mode
 
     def resolve_artifacts(self, store, input_dict):  # noqa: D102 (documented on the class)
         history = list(input_dict.get("statistics", []))
         current = list(input_dict.get("current", []))
-        return {"statistics": select_baseline(history, current, self._mode), "current": current}
+        baseline = select_baseline(
+            history, current, self._mode, span_of=lambda a: artifact_span(a, store)
+        )
+        return {"statistics": baseline, "current": current}
 
 
-def select_baseline(history: Sequence, current: Sequence, mode: str = "previous_span") -> List:
+def select_baseline(
+    history: Sequence,
+    current: Sequence,
+    mode: str = "previous_span",
+    span_of=None,
+) -> List:
     """The baseline chosen from ``history`` for ``current`` (the logic of the resolver).
 
     ``current`` may be empty; then the newest artifact of ``history`` is taken as current.
+    ``span_of(artifact) -> int`` defaults to :func:`artifact_span` without lineage.
     """
+    span_of = span_of or artifact_span
     history = sorted(history, key=_created)
     if current:
         cur = max(current, key=_created)
@@ -318,11 +368,13 @@ def select_baseline(history: Sequence, current: Sequence, mode: str = "previous_
         return []
     older = [a for a in history if a.id != cur.id and _created(a) < _created(cur)]
     if mode == "previous_span":
-        older = [a for a in older if _span(a) < _span(cur)]
+        cur_span = span_of(cur)
+        spans = {a.id: span_of(a) for a in older}
+        older = [a for a in older if spans[a.id] < cur_span]
         if not older:
             return []
-        best_span = max(_span(a) for a in older)
-        older = [a for a in older if _span(a) == best_span]
+        best = max(spans[a.id] for a in older)
+        older = [a for a in older if spans[a.id] == best]
     return [older[-1]] if older else []
 
 
@@ -356,7 +408,6 @@ def baseline_statistics_resolver(
     history = channel.Channel(
         type=standard_artifacts.ExampleStatistics,
         producer_component_id=statistics_gen.id,
-        output_key=output_key,
     )
     node = resolver.Resolver(
         strategy_class=PreviousStatisticsStrategy,

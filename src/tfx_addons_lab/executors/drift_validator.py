@@ -68,12 +68,12 @@ class ComparisonResult:
 
 
 def _split_label(artifact: types.Artifact, split: str) -> str:
-    try:
-        span = int(artifact.span)
-    except (AttributeError, TypeError, ValueError):
-        span = None
-    label = f"{split}@span{span}" if span is not None else split
-    return f"{label} (artifact {artifact.id})" if artifact.id else label
+    """``train@span2 (statistics 11)``; the span only when the artifact records one."""
+    from tfx_addons_lab.components.drift_validator import artifact_span
+
+    span = artifact_span(artifact)
+    label = f"{split}@span{span}" if span else split
+    return f"{label} (statistics {artifact.id})" if artifact.id else label
 
 
 def _report_status(report) -> str:
@@ -247,10 +247,7 @@ class DriftValidatorExecutor(base_executor.BaseExecutor):
             else:
                 by_split[split] = proto
         anomalies.split_names = artifact_utils.encode_split_names(list(by_split))
-        try:
-            anomalies.span = int(statistics.span)
-        except (AttributeError, TypeError, ValueError):
-            pass
+        anomalies.span = statistics.span
         blessed = {}
         for split, proto in by_split.items():
             split_uri = artifact_utils.get_split_uri([anomalies], split)
@@ -309,17 +306,17 @@ class DriftValidatorExecutor(base_executor.BaseExecutor):
         parts = []
         for r in drifted:
             rep = r.report
+            features = ", ".join(_describe_feature(f) for f in rep.features if f.drifted)
             parts.append(
                 f"{r.name} ({rep.current_name} vs {rep.baseline_name}): "
-                f"{len(rep.drifted_features)} drifted features "
-                f"(share {rep.drift_share:.0%} >= {rep.drift_share_threshold:.0%}): "
-                f"{', '.join(rep.drifted_features)}"
+                f"{len(rep.drifted_features)} of {len(rep.features)} features drifted "
+                f"(share {rep.drift_share:.0%} >= {rep.drift_share_threshold:.0%}): {features}"
             )
         raise DriftDetectedError(
             "DriftValidator: dataset drift detected: "
             + "; ".join(parts)
-            + f". Report: {os.path.join(drift_report.uri, REPORT_HTML)}. "
-            "Set fail_on_drift=False to record drift without failing the run."
+            + ". Set fail_on_drift=False to record drift (report.json/report.html) without "
+            "failing the run."
         )
 
     # ------------------------------------------------------------------ helpers
@@ -371,6 +368,14 @@ class DriftValidatorExecutor(base_executor.BaseExecutor):
     def summary_line(results: Sequence[ComparisonResult]) -> str:
         """One line: each comparison's summary, separated by `` | ``."""
         return " | ".join(f"{r.name}: {r.report.summary_line()}" for r in results)
+
+
+def _describe_feature(feature) -> str:
+    """``temp (wasserstein 4.49 >= 0.1)`` or ``fare (removed)``."""
+    if feature.method and feature.value is not None:
+        rule = "<" if feature.kind == "p_value" else ">="
+        return f"{feature.name} ({feature.method} {feature.value:.3g} {rule} {feature.threshold:g})"
+    return f"{feature.name} ({feature.status})"
 
 
 def _write_text(path: str, text: str) -> None:
