@@ -288,8 +288,8 @@ def load_input(path: str, label: str, beam_args: Optional[List[str]] = None) -> 
 
         try:
             stats = load_statistics(path)
-        except InvalidInputError:
-            raise
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{label}: {exc}") from None
         except Exception as exc:  # noqa: BLE001
             raise InvalidInputError(
                 f"cannot read {label} {path!r} as TFDV statistics: {exc}"

@@ -1,0 +1,199 @@
+"""``tfx-addons-lab drift`` run as a user runs it: the installed console script, real files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.components.drift_data import flights_month, write_csv
+
+CLI = str(Path(sys.executable).parent / "tfx-addons-lab")
+
+
+def _drift(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [CLI, "drift", *map(str, args)], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def _assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1, proc.stderr
+    assert errors[0].startswith("tfx-addons-lab drift: error:")
+    for needle in needles:
+        assert needle in errors[0], errors[0]
+
+
+def _write_tfrecord(df, path: Path, gzip: bool) -> Path:
+    """Write ``df`` as tf.Example records (int64 / float / bytes features, NaN = missing)."""
+    import numpy as np
+    import tensorflow as tf
+
+    options = tf.io.TFRecordOptions(compression_type="GZIP" if gzip else "")
+    with tf.io.TFRecordWriter(str(path), options) as writer:
+        for row in df.itertuples(index=False):
+            feats = {}
+            for name, value in zip(df.columns, row):
+                if isinstance(value, str):
+                    feats[name] = tf.train.Feature(
+                        bytes_list=tf.train.BytesList(value=[value.encode()])
+                    )
+                elif isinstance(value, (int, np.integer)):
+                    feats[name] = tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
+                elif value == value:  # not NaN
+                    feats[name] = tf.train.Feature(float_list=tf.train.FloatList(value=[value]))
+            ex = tf.train.Example(features=tf.train.Features(feature=feats))
+            writer.write(ex.SerializeToString())
+    return path
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """January and July flights (2000 each) as CSV, TFRecord (gz and plain) and statistics."""
+    import tensorflow_data_validation as tfdv
+
+    from tfx_addons_lab.drift import statistics_from_dataframe
+
+    root = tmp_path_factory.mktemp("drift_cli")
+    jan, jul = flights_month(1, 2000), flights_month(7, 2000)
+    out = {
+        "jan_csv": write_csv(jan, root, "jan.csv"),
+        "jul_csv": write_csv(jul, root, "jul.csv"),
+        "jan_tfr": _write_tfrecord(jan, root / "jan.tfrecord.gz", gzip=True),
+        "jul_tfr": _write_tfrecord(jul, root / "jul.tfrecord", gzip=False),
+        "root": root,
+    }
+    jan_stats = statistics_from_dataframe(jan)
+    (root / "jan_stats.pb").write_bytes(jan_stats.SerializeToString())
+    tfdv.write_stats_text(statistics_from_dataframe(jul), str(root / "jul_stats.pbtxt"))
+    out["jan_stats"], out["jul_stats"] = root / "jan_stats.pb", root / "jul_stats.pbtxt"
+    return out
+
+
+@pytest.fixture(scope="module")
+def csv_run(data):
+    """January vs July from CSV, with --json and --html."""
+    root = data["root"]
+    proc = _drift(
+        data["jan_csv"], data["jul_csv"], "--json", root / "r.json", "--html", root / "r.html"
+    )
+    return proc, json.loads((root / "r.json").read_text())
+
+
+def test_csv_drift_exit_1_with_reports(csv_run, data):
+    proc, report = csv_run
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert report["dataset_drifted"] is True
+    drifted = {f["name"] for f in report["features"] if f["drifted"]}
+    assert {"temp", "humid"} <= drifted
+    # The table names the features and the verdict line closes it.
+    assert "temp" in proc.stdout and "dataset drifted" in proc.stdout
+    html = (data["root"] / "r.html").read_text()
+    assert html.lstrip().lower().startswith("<!doctype html") and "temp" in html
+    assert "[drift]" in proc.stderr  # progress on stderr, not mixed into the table
+
+
+def test_no_drift_exit_0_on_penguin_halves(tmp_path, penguins_frame):
+    shuffled = penguins_frame.sample(frac=1.0, random_state=7).reset_index(drop=True)
+    half = len(shuffled) // 2
+    a = write_csv(shuffled.iloc[:half], tmp_path, "a.csv")
+    b = write_csv(shuffled.iloc[half:], tmp_path, "b.csv")
+    proc = _drift(a, b, "--json", tmp_path / "r.json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["dataset_drifted"] is False
+    names = {f["name"]: f for f in report["features"]}
+    # Small baseline (< 1000 rows): p-value tests, as Evidently chooses.
+    assert names["bill_length_mm"]["method"] == "ks"
+    assert names["species"]["method"] == "chi_square"
+    assert "no dataset drift" in proc.stdout
+
+
+def test_tfrecord_inputs_match_csv(csv_run, data):
+    _, from_csv = csv_run
+    out = data["root"] / "tfr.json"
+    proc = _drift(data["jan_tfr"], data["jul_tfr"], "--json", out)
+    assert proc.returncode == 1, proc.stderr
+    from_tfr = json.loads(out.read_text())
+    csv_values = {f["name"]: f["value"] for f in from_csv["features"]}
+    for f in from_tfr["features"]:
+        assert f["value"] == pytest.approx(csv_values[f["name"]], abs=1e-6), f["name"]
+
+
+def test_statistics_files_binary_and_text(csv_run, data):
+    _, from_csv = csv_run
+    out = data["root"] / "stats.json"
+    proc = _drift(data["jan_stats"], data["jul_stats"], "--json", out)
+    assert proc.returncode == 1, proc.stderr
+    from_stats = json.loads(out.read_text())
+    assert from_stats["drifted_features"] == from_csv["drifted_features"]
+    # Mixed inputs: CSV baseline, statistics current.
+    assert _drift(data["jan_csv"], data["jul_stats"]).returncode == 1
+
+
+def test_method_threshold_and_drift_share(data):
+    out = data["root"] / "ks.json"
+    proc = _drift(
+        data["jan_csv"],
+        data["jul_csv"],
+        "--method",
+        "ks",
+        "--threshold",
+        "0.01",
+        "--drift-share",
+        "0.9",
+        "--json",
+        out,
+    )
+    report = json.loads(out.read_text())
+    numeric = [f for f in report["features"] if f["type"] == "numeric"]
+    assert numeric and all(f["method"] == "ks" and f["threshold"] == 0.01 for f in numeric)
+    assert report["drift_share_threshold"] == 0.9
+    assert proc.returncode == (1 if report["dataset_drifted"] else 0)
+    assert report["drift_share"] < 0.9 and proc.returncode == 0
+
+
+def test_beam_path_streams_and_agrees(csv_run, data):
+    _, from_csv = csv_run
+    out = data["root"] / "beam.json"
+    proc = _drift(
+        data["jan_csv"], data["jul_csv"], "--json", out, "--beam", "--direct_num_workers=1"
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "with Beam" in proc.stderr
+    from_beam = json.loads(out.read_text())
+    csv_values = {f["name"]: f["value"] for f in from_csv["features"]}
+    for f in from_beam["features"]:
+        # Beam merges quantile sketches across bundles: close to, not bit-equal with, memory.
+        assert f["value"] == pytest.approx(csv_values[f["name"]], rel=0.05, abs=0.01), f["name"]
+
+
+def test_unreadable_and_missing_inputs_exit_2(tmp_path, data):
+    garbage = tmp_path / "garbage.bin"
+    garbage.write_bytes(bytes(range(256)) * 8)
+    _assert_one_line_error(_drift(garbage, data["jul_csv"]), "BASELINE", "garbage.bin")
+    _assert_one_line_error(
+        _drift(data["jan_csv"], tmp_path / "nope.csv"), "CURRENT", "does not exist"
+    )
+    header_only = tmp_path / "empty.csv"
+    header_only.write_text("a,b,c\n")
+    _assert_one_line_error(_drift(header_only, data["jul_csv"]), "empty.csv")
+    empty = tmp_path / "zero.csv"
+    empty.write_text("")
+    _assert_one_line_error(_drift(empty, data["jul_csv"]), "is empty")
+
+
+def test_bad_options_exit_2(data):
+    _assert_one_line_error(_drift(data["jan_csv"], data["jul_csv"], "--method", "nope"), "nope")
+    _assert_one_line_error(
+        _drift(data["jan_csv"], data["jul_csv"], "--drift-share", "1.5"), "--drift-share"
+    )
+    proc = _drift(data["jan_csv"])  # argparse: missing CURRENT
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
