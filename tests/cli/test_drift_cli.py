@@ -39,7 +39,7 @@ def _write_tfrecord(df, path: Path, gzip: bool) -> Path:
     with tf.io.TFRecordWriter(str(path), options) as writer:
         for row in df.itertuples(index=False):
             feats = {}
-            for name, value in zip(df.columns, row):
+            for name, value in zip(df.columns, row, strict=True):
                 if isinstance(value, str):
                     feats[name] = tf.train.Feature(
                         bytes_list=tf.train.BytesList(value=[value.encode()])
