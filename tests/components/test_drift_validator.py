@@ -26,7 +26,7 @@ from pipeline_utils import custom_property, run_pipeline
 
 from .drift_data import flights_month, write_csv
 
-pytestmark = pytest.mark.e2e
+e2e = pytest.mark.e2e
 
 ROWS = 3000
 PIPELINE = "drift-validator-test"
@@ -60,7 +60,8 @@ def _span_components(data_root: Path):
     )
     stats_gen = _stats_gen(example_gen)
     schema_gen = tfx.components.SchemaGen(statistics=stats_gen.outputs["statistics"])
-    previous = baseline_statistics_resolver(stats_gen)
+    previous = baseline_statistics_resolver(stats_gen)  # previous run (portable)
+    previous_span = baseline_statistics_resolver(stats_gen, mode="previous_span")
     drift = DriftValidator(
         statistics=stats_gen.outputs["statistics"],
         baseline_statistics=previous.outputs["statistics"],
@@ -74,12 +75,12 @@ def _span_components(data_root: Path):
     ).with_id("SkewValidator")
     custom = DriftValidator(
         statistics=stats_gen.outputs["statistics"],
-        baseline_statistics=previous.outputs["statistics"],
+        baseline_statistics=previous_span.outputs["statistics"],
         drift_config={"numeric_method": "mean_shift", "drift_share": 0.3},
         comparisons=[("train", "train"), ("eval", "eval")],
         custom_executor_spec=executor_spec.ExecutorClassSpec(MeanShiftExecutor),
     ).with_id("CustomMetricValidator")
-    return [example_gen, stats_gen, schema_gen, previous, drift, skew, custom]
+    return [example_gen, stats_gen, schema_gen, previous, previous_span, drift, skew, custom]
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +140,7 @@ def _anomalies(artifact, split: str):
     return anomalies_pb2.Anomalies.FromString(path.read_bytes())
 
 
+@e2e
 def test_first_run_has_no_baseline_and_passes(span_runs):
     reports = _outputs_of(span_runs["run2"], "DriftValidator", "tfx_addons_lab.DriftReport")
     assert len(reports) == 2
@@ -154,6 +156,7 @@ def test_first_run_has_no_baseline_and_passes(span_runs):
     assert not _anomalies(anomalies, "train").anomaly_info
 
 
+@e2e
 def test_second_run_compares_span_two_with_span_one(span_runs):
     run = span_runs["run2"]
     executions = _executions(run, "DriftValidator")
@@ -186,6 +189,7 @@ def test_second_run_compares_span_two_with_span_one(span_runs):
     assert (Path(report_artifact.uri) / "report.html").stat().st_size > 1000
 
 
+@e2e
 def test_wasserstein_of_the_pipeline_matches_scipy_on_raw_rows(span_runs):
     from scipy import stats
 
@@ -200,6 +204,7 @@ def test_wasserstein_of_the_pipeline_matches_scipy_on_raw_rows(span_runs):
     assert temp["value"] == pytest.approx(expected, rel=0.1)
 
 
+@e2e
 def test_anomalies_are_standard_example_anomalies(span_runs):
     import tensorflow_data_validation as tfdv
 
@@ -217,6 +222,7 @@ def test_anomalies_are_standard_example_anomalies(span_runs):
     assert blessed == {"train": 0}
 
 
+@e2e
 def test_skew_eval_vs_train_passes_with_fail_on_drift(span_runs):
     run = span_runs["run2"]
     reports = _outputs_of(run, "SkewValidator", "tfx_addons_lab.DriftReport")
@@ -235,10 +241,16 @@ def test_skew_eval_vs_train_passes_with_fail_on_drift(span_runs):
     assert set(_anomalies(anomalies, "eval").anomaly_info) == flagged
 
 
+@e2e
 def test_custom_metric_through_executor_subclass(span_runs):
     run = span_runs["run2"]
     executions = _executions(run, "CustomMetricValidator")
     assert len(executions) == 2
+    # mode="previous_span": the span-1 statistics, found through lineage (their span is 0).
+    stats = _outputs_of(run, "StatisticsGen", "ExampleStatistics")
+    first, second = (_inputs_by_key(run, e.id) for e in executions)
+    assert "baseline_statistics" not in first
+    assert second["baseline_statistics"] == [stats[0].id]
     artifact = _outputs_of(run, "CustomMetricValidator", "tfx_addons_lab.DriftReport")[1]
     assert custom_property(artifact, "num_comparisons") == 2
     index = json.loads((Path(artifact.uri) / "report.json").read_text())
@@ -273,6 +285,7 @@ def skewed_data(tmp_path_factory):
     return data
 
 
+@e2e
 def test_fail_on_drift_fails_the_run_listing_features(tmp_path, skewed_data):
     from tfx import v1 as tfx
 
@@ -304,3 +317,64 @@ def test_fail_on_drift_fails_the_run_listing_features(tmp_path, skewed_data):
     run = PipelineRun(tmp_path / "run", tmp_path / "run" / "metadata.sqlite", "drift-fail")
     (execution,) = _executions(run, "DriftValidator")
     assert execution.last_known_state == execution.FAILED
+
+
+def _stats_artifact(artifact_id: int, created: int, span: int = 0):
+    from tfx.types import standard_artifacts
+
+    a = standard_artifacts.ExampleStatistics()
+    a.id = artifact_id
+    a.mlmd_artifact.create_time_since_epoch = created
+    a.span = span
+    return a
+
+
+def test_select_baseline_previous_span_skips_reruns_of_the_current_span():
+    from tfx_addons_lab.components.drift_validator import select_baseline
+
+    s1, s2, s1_again, s3 = (
+        _stats_artifact(1, 100, 1),
+        _stats_artifact(2, 200, 2),
+        _stats_artifact(3, 300, 1),  # span 1 re-processed (a newer version)
+        _stats_artifact(4, 400, 3),
+    )
+    history = [s1, s2, s1_again, s3]
+    assert select_baseline(history, [s3], "previous_span") == [s2]
+    # Back-filling span 2 compares it with the newest statistics of span 1, never itself.
+    s2_again = _stats_artifact(5, 500, 2)
+    assert select_baseline([*history, s2_again], [s2_again], "previous_span") == [s1_again]
+    assert select_baseline([s1], [s1], "previous_span") == []  # first run
+    assert select_baseline([*history, s2_again], [s2_again], "previous_run") == [s3]
+    assert select_baseline([], [], "previous_span") == []
+
+
+def test_comparisons_are_validated_when_the_pipeline_is_built():
+    from tfx_addons_lab.components.drift_validator import normalize_comparisons
+    from tfx_addons_lab.errors import InvalidInputError
+
+    assert normalize_comparisons([("eval", "train")], baseline_wired=False) == [
+        {"current": "eval", "baseline": "train", "baseline_source": "statistics"}
+    ]
+    assert normalize_comparisons(None, baseline_wired=True) == [
+        {"current": "train", "baseline": "train", "baseline_source": "baseline_statistics"}
+    ]
+    for bad, needle in (
+        ([("train", "train")], "with itself"),
+        ([{"current": "eval", "baseline": "train", "source": "x"}], "unknown keys"),
+        ([{"current": "eval", "baseline": "train", "baseline_source": "x"}], "baseline_source"),
+        ([("eval", "train"), ("eval", "train")], "twice"),
+        ([], "empty"),
+    ):
+        with pytest.raises(InvalidInputError, match=needle):
+            normalize_comparisons(bad, baseline_wired=False)
+
+
+def test_bad_drift_config_fails_at_construction():
+    from tfx import v1 as tfx
+
+    from tfx_addons_lab.components import DriftValidator
+    from tfx_addons_lab.errors import InvalidInputError
+
+    stats = tfx.dsl.Channel(type=tfx.types.standard_artifacts.ExampleStatistics)
+    with pytest.raises(InvalidInputError, match="no_such_method"):
+        DriftValidator(statistics=stats, drift_config={"numeric_method": "no_such_method"})

@@ -282,7 +282,6 @@ def _beam_statistics(path: str, kind: str, label: str, beam_args: List[str]):
 def load_input(path: str, label: str, beam_args: Optional[List[str]] = None) -> Tuple[object, str]:
     """Statistics (``DatasetFeatureStatisticsList``) of one CLI input and a description."""
     kind = detect_kind(path, label)
-    start = time.perf_counter()
     if kind == STATISTICS:
         from tfx_addons_lab.drift import load_statistics
 
@@ -301,6 +300,12 @@ def load_input(path: str, label: str, beam_args: Optional[List[str]] = None) -> 
             )
         _progress(f"{label}: statistics read from {path}")
         return stats, "statistics"
+    if "tensorflow_data_validation" not in sys.modules:
+        t0 = time.perf_counter()
+        import tensorflow_data_validation  # noqa: F401 - a few seconds: TF and Beam load
+
+        _progress(f"loaded TFDV in {time.perf_counter() - t0:.1f} s")
+    start = time.perf_counter()
     if beam_args is not None:
         _progress(f"{label}: computing statistics of {path} with Beam ...")
         stats, rows = _beam_statistics(path, kind, label, beam_args)

@@ -326,13 +326,14 @@ class PreviousStatisticsStrategy(resolver.ResolverStrategy):
       artifacts or, as TFX 1.16's StatisticsGen leaves them at 0, from the Examples they
       were computed from (ML Metadata lineage);
     * ``mode="previous_run"``: the newest statistics created before the current ones
-      (whatever their span; for pipelines without spans).
+      (whatever their span). :func:`baseline_statistics_resolver` uses the portable
+      ``LatestArtifactStrategy`` for this mode instead; this one exists for subclasses.
 
     An empty list (no baseline yet) leads DriftValidator to report ``no_baseline``.
     """
 
     def __init__(self, mode: str = "previous_span") -> None:
-        if mode not in ("previous_span", "previous_run"):
+        if mode not in RESOLVER_MODES:
             raise InvalidInputError(
                 f"baseline_statistics_resolver mode {mode!r}: use 'previous_span' or 'previous_run'"
             )
@@ -378,9 +379,13 @@ def select_baseline(
     return [older[-1]] if older else []
 
 
+#: ``baseline_statistics_resolver`` modes.
+RESOLVER_MODES = ("previous_run", "previous_span")
+
+
 def baseline_statistics_resolver(
     statistics_gen: base_component.BaseComponent,
-    mode: str = "previous_span",
+    mode: str = "previous_run",
     output_key: str = "statistics",
     resolver_id: Optional[str] = None,
 ) -> resolver.Resolver:
@@ -392,27 +397,45 @@ def baseline_statistics_resolver(
     Args:
       statistics_gen: the StatisticsGen (or any component with an ExampleStatistics output)
         whose earlier outputs are the candidates.
-      mode: ``"previous_span"`` (default): the statistics of the latest span strictly before
-        the current one, so re-running a span compares it with the span before, not with
-        itself; ``"previous_run"``: the statistics produced by the previous run, whatever
-        their span (for pipelines that do not use spans).
+      mode: ``"previous_run"`` (default): the statistics published by the latest earlier
+        run (``LatestArtifactStrategy``; the resolver is made to run *before*
+        ``statistics_gen``, so "latest" cannot be this run's output). Works on every
+        orchestrator, including Kubeflow Pipelines v2 / Vertex AI. With one span per run, as
+        continuous training does, this is the previous span. ``"previous_span"``: the
+        statistics of the latest span strictly before the current one (read through ML
+        Metadata lineage), so re-running or back-filling a span compares it with the span
+        before; a custom resolver strategy, for LocalDagRunner, BeamDagRunner and Airflow
+        (KubeflowV2DagRunner only compiles the stock strategies).
       output_key: the output of ``statistics_gen`` holding the statistics.
-      resolver_id: the node id; default ``"<statistics_gen id>_baseline_resolver"``.
+      resolver_id: the node id; default ``"<statistics_gen id>_baseline_resolver"``
+        (``..._span_baseline_resolver`` for ``previous_span``).
 
     Returns:
       The ``tfx.dsl.Resolver`` node. On the first run its output is empty and DriftValidator
       reports ``no_baseline`` and passes.
     """
-    PreviousStatisticsStrategy(mode)  # validate mode now, not at run time
-    current = statistics_gen.outputs[output_key]
+    from tfx.dsl.input_resolution.strategies.latest_artifact_strategy import (
+        LatestArtifactStrategy,
+    )
+
+    if mode not in RESOLVER_MODES:
+        raise InvalidInputError(
+            f"baseline_statistics_resolver mode {mode!r}: use one of {RESOLVER_MODES}"
+        )
     history = channel.Channel(
         type=standard_artifacts.ExampleStatistics,
         producer_component_id=statistics_gen.id,
     )
+    if mode == "previous_run":
+        node = resolver.Resolver(strategy_class=LatestArtifactStrategy, statistics=history)
+        node = node.with_id(resolver_id or f"{statistics_gen.id}_baseline_resolver")
+        # Resolve before this run's statistics exist: "latest" is then the previous run's.
+        statistics_gen.add_upstream_node(node)
+        return node
     node = resolver.Resolver(
         strategy_class=PreviousStatisticsStrategy,
         config={"mode": mode},
         statistics=history,
-        current=current,
+        current=statistics_gen.outputs[output_key],
     )
-    return node.with_id(resolver_id or f"{statistics_gen.id}_baseline_resolver")
+    return node.with_id(resolver_id or f"{statistics_gen.id}_span_baseline_resolver")
