@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import re
 import shlex
+import sys
+import threading
+import time
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 #: StatisticsGen options the drift methods need: 100 quantile buckets make ``ks`` and
 #: ``wasserstein`` accurate to ~0.02; 1000 rank buckets keep every category of a feature.
@@ -54,6 +60,8 @@ def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
         "--image", default=DEFAULT_IMAGE, help="container image named in a compiled Kubeflow spec"
     )
     parser.add_argument("--no-cache", action="store_true", help="disable TFX caching")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="stream TFX/TensorFlow/Beam logs to the terminal instead of the log file")
 
 
 def beam_args_from(args: argparse.Namespace) -> list:
@@ -81,6 +89,75 @@ def compile_kubeflow(pipeline, path: str, image: str = DEFAULT_IMAGE) -> Path:
     return target
 
 
+_PROGRESS = re.compile(r"(?:Component|node) (\S+) is (running|finished)\.")
+
+
+@contextlib.contextmanager
+def quiet_logs(log_path: Path, label: str, verbose: bool = False) -> Iterator[None]:
+    """Send TFX/TF/Beam/pip output (fds 1 and 2) to ``log_path``; print progress lines instead.
+
+    A pipeline run prints hundreds of log lines (user-module wheel builds, TF deprecation
+    notices, absl INFO). Here they go to a log file, while a small thread turns the runner's
+    "Component X is running/finished" lines into one progress line per component on the real
+    terminal. ``verbose=True`` leaves everything on the terminal.
+    """
+    from tfx_addons_lab._tf_env import quiet_tensorflow
+
+    quiet_tensorflow(verbose=verbose)
+    if verbose:
+        yield
+        return
+    import warnings
+
+    from absl import logging as absl_logging
+
+    warnings.filterwarnings("ignore")
+    absl_logging.set_verbosity(absl_logging.INFO)  # the runner's progress lines, into the log
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved_out, saved_err = os.dup(1), os.dup(2)
+    terminal = os.fdopen(os.dup(saved_out), "w", buffering=1)
+    log = open(log_path, "a", buffering=1)
+    os.dup2(log.fileno(), 1)
+    os.dup2(log.fileno(), 2)
+    done = threading.Event()
+
+    def follow() -> None:
+        started = time.time()
+        with open(log_path, errors="replace") as f:
+            f.seek(0, os.SEEK_END)
+            while True:
+                line = f.readline()
+                if not line:
+                    if done.is_set():
+                        return
+                    time.sleep(0.2)
+                    continue
+                m = _PROGRESS.search(line)
+                if m and m.group(2) == "finished":
+                    terminal.write(f"[{label}] {time.time() - started:5.0f} s  {m.group(1)} done\n")
+
+    thread = threading.Thread(target=follow, daemon=True)
+    terminal.write(f"[{label}] running; full logs: {log_path}\n")
+    thread.start()
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        time.sleep(0.3)
+        done.set()
+        thread.join(timeout=5)
+        absl_logging.set_verbosity(absl_logging.WARNING)
+        os.dup2(saved_out, 1)
+        os.dup2(saved_err, 2)
+        os.close(saved_out)
+        os.close(saved_err)
+        log.close()
+        terminal.close()
+
+
 def run_or_compile(pipeline, args: argparse.Namespace) -> bool:
     """Run ``pipeline`` with the chosen runner, or compile it; return True if only compiled."""
     from tfx import v1 as tfx
@@ -92,10 +169,19 @@ def run_or_compile(pipeline, args: argparse.Namespace) -> bool:
         out = compile_kubeflow(pipeline, path, args.image)
         print(f"wrote the Kubeflow Pipelines v2 / Vertex AI spec: {out}")
         return True
-    if args.runner == "beam":
-        tfx.orchestration.experimental.BeamDagRunner().run(pipeline)
-    else:
-        tfx.orchestration.LocalDagRunner().run(pipeline)
+    log_path = Path(pipeline.pipeline_info.pipeline_root).parent / "pipeline.log"
+    verbose = getattr(args, "verbose", False)
+    try:
+        with quiet_logs(log_path, pipeline.pipeline_info.pipeline_name, verbose):
+            if args.runner == "beam":
+                tfx.orchestration.experimental.BeamDagRunner().run(pipeline)
+            else:
+                tfx.orchestration.LocalDagRunner().run(pipeline)
+    except Exception as exc:
+        if not verbose:
+            sys.stderr.write(f"pipeline run failed: {type(exc).__name__}: {exc}\n"
+                             f"full logs: {log_path}\n")
+        raise
     return False
 
 

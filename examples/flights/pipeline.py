@@ -272,6 +272,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     add_runner_arguments(parser)
     args = parser.parse_args(argv)
+    from tfx_addons_lab._tf_env import quiet_tensorflow
+
+    quiet_tensorflow(verbose=args.verbose)
     if not 1 <= args.first_month <= 12 or not 1 <= args.first_month + args.months - 1 <= 12:
         parser.error("--first-month/--months must stay within months 1-12 of 2013")
 

@@ -242,6 +242,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--train-steps", type=int, default=100)
     add_runner_arguments(parser)
     args = parser.parse_args(argv)
+    from tfx_addons_lab._tf_env import quiet_tensorflow
+
+    quiet_tensorflow(verbose=args.verbose)
     started = time.time()
     pipeline = create_pipeline(
         args.output_dir,

@@ -25,5 +25,11 @@ def quiet_tensorflow(verbose: bool = False) -> None:
     os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
     os.environ.setdefault("GLOG_minloglevel", "3")
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    import warnings
+
+    # google-api-core warns about Python 3.10 once per Vertex schema module, TF and TFX emit
+    # deprecation notices: none of it is actionable for a user of our CLI or examples.
+    for category in (FutureWarning, DeprecationWarning, PendingDeprecationWarning, UserWarning):
+        warnings.filterwarnings("ignore", category=category)
     for name in ("tensorflow", "absl", "apache_beam", "ml_metadata", "tfx"):
         logging.getLogger(name).setLevel(logging.WARNING)
