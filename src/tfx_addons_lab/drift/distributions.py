@@ -67,6 +67,8 @@ class Distribution:
       truncated: categorical only: the statistics do not list every category.
       unique: categorical only: number of distinct values reported by TFDV (may exceed
         ``len(counts)`` when truncated).
+      tail_means: numeric only: ``{"low": m}`` / ``{"high": m}`` when an outermost bucket was
+        reshaped to match the exact mean (see :func:`mean_matched_tails`); empty otherwise.
     """
 
     name: str
@@ -87,6 +89,7 @@ class Distribution:
     counts: Dict[str, float] = field(default_factory=dict)
     truncated: bool = False
     unique: Optional[int] = None
+    tail_means: Dict[str, float] = field(default_factory=dict)
     # Raw quantile buckets (lo, hi, count) kept to rebuild point masses of discrete features.
     _raw_buckets: List[tuple] = field(default_factory=list, repr=False)
 
@@ -99,6 +102,15 @@ class Distribution:
         if self.kind == CATEGORICAL:
             return self.count <= 0 or not self.counts
         return self.count <= 0
+
+    @property
+    def integer_valued(self) -> bool:
+        """Numeric: every histogram boundary (and min/max) is a whole number."""
+        vals = [v for lo, hi, c in self._raw_buckets for v in (lo, hi)]
+        if not vals and len(self.cdf_x):
+            vals = list(self.cdf_x)
+        vals += [v for v in (self.min, self.max) if v is not None]
+        return bool(vals) and all(math.isfinite(v) and float(v).is_integer() for v in vals)
 
     def distinct_values(self) -> List[float]:
         """Numeric: the distinct values seen among the histogram boundaries (sorted)."""
@@ -215,6 +227,140 @@ class Distribution:
         return out
 
 
+def _uniform_m2(lo, hi):
+    """Second moment of the uniform distribution on [lo, hi]."""
+    return (lo * lo + lo * hi + hi * hi) / 3.0
+
+
+def _two_moment_tails(out, i_lo, i_hi, mean, std, vmin, vmax):
+    """Both tails from the exact mean and std (see :func:`mean_matched_tails`), or None."""
+    lo_l, a_l, c_l = out[i_lo]
+    a_h, hi_h, c_h = out[i_hi]
+    if not (
+        c_l >= 2
+        and c_h >= 2
+        and a_l > lo_l
+        and hi_h > a_h
+        and math.isfinite(std)
+        and std > 0
+        and abs(lo_l - vmin) <= 1e-9 * max(1.0, abs(vmin))
+        and abs(hi_h - vmax) <= 1e-9 * max(1.0, abs(vmax))
+    ):
+        return None
+    total = sum(c for _, _, c in out)
+    inner = [b for k, b in enumerate(out) if k not in (i_lo, i_hi)]
+    s1 = sum(c * 0.5 * (lo + hi) for lo, hi, c in inner)
+    s2 = sum(c * _uniform_m2(lo, hi) for lo, hi, c in inner)
+    # The min and max are exact values; the other c - 1 values of a tail are uniform on
+    # [inner edge a, 2m - a] (mean m, second moment (4m^2 - 2am + a^2) / 3).
+    cl, ch = c_l - 1.0, c_h - 1.0
+    r1 = total * mean - s1 - vmin - vmax
+    r2 = total * (std * std + mean * mean) - s2 - vmin * vmin - vmax * vmax
+    # ch*mh + cl*ml = r1  and  ch*g(a_h, mh) + cl*g(a_l, ml) = r2: a quadratic in mh.
+    qa = 4.0 * ch / 3.0 + 4.0 * ch * ch / (3.0 * cl)
+    qb = -2.0 * a_h * ch / 3.0 - 8.0 * r1 * ch / (3.0 * cl) + 2.0 * a_l * ch / 3.0
+    qc = ch * a_h * a_h / 3.0 + 4.0 * r1 * r1 / (3.0 * cl) - 2.0 * a_l * r1 / 3.0
+    qc += cl * a_l * a_l / 3.0 - r2
+    disc = qb * qb - 4.0 * qa * qc
+    if disc < 0 or qa <= 0:
+        return None
+    for sign in (1.0, -1.0):
+        mh = (-qb + sign * math.sqrt(disc)) / (2.0 * qa)
+        ml = (r1 - ch * mh) / cl
+        if a_h <= mh <= 0.5 * (a_h + vmax) and 0.5 * (vmin + a_l) <= ml <= a_l:
+            return mh, ml
+    return None
+
+
+def mean_matched_tails(
+    buckets: Sequence[tuple], mean: float, std: float = math.nan, vmin=None, vmax=None
+):
+    """Reshape the outermost histogram buckets to match the exact mean (and std).
+
+    Every bucket ``(lo, hi, count)`` is read as uniform on ``[lo, hi]``. That is accurate for
+    the ~100 interior quantile buckets but not for the two outermost ones, which run from the
+    1st/99th percentile to the min/max: on a heavy tail (delays of 150..1300 minutes) almost
+    all of the top bucket's values sit near its inner edge, and a uniform top 1 % puts its
+    mean hundreds of units too high, which dominates ``wasserstein``. TFDV's ``mean`` and
+    ``std_dev`` are exact, and so are ``min`` and ``max``; they fix the tails:
+
+    1. **Both tails** (when each outer bucket holds at least 2 values and ends at the
+       min/max): the min and the max are kept as exact values and the other ``c - 1`` values
+       of a tail bucket with inner edge ``a`` become uniform on ``[a, 2m - a]``. The two
+       unknown means ``m_low``, ``m_high`` are solved from the mean and the second moment
+       (a quadratic). The solution is used when it is feasible: each tail's mean between
+       its midpoint and its inner edge (a density that falls towards the min/max).
+    2. **Otherwise, mean only**: the residual ``R = n * mean - sum(count * midpoint)`` goes
+       to the upper tail when negative and to the lower tail when positive (a tail whose
+       density falls outwards has its mean between its inner edge and its midpoint). That
+       tail keeps its min/max as an exact value (when it holds at least 2 values) and its
+       other values become uniform on ``[a, 2m - a]``, ``m`` chosen so the total mean is
+       exact (clipped between the inner edge and the midpoint).
+
+    Zero-width tails and non-finite moments are left alone.
+
+    Returns ``(buckets, tail_means)``: the reshaped list and ``{"low"|"high": m}`` for each
+    reshaped side (``m`` is the mean of the uniform part).
+    """
+    out = [(float(lo), float(hi), float(c)) for lo, hi, c in buckets]
+    tails: Dict[str, float] = {}
+    if len(out) < 3 or not math.isfinite(mean):
+        return out, tails
+    lows = np.array([b[0] for b in out])
+    highs = np.array([b[1] for b in out])
+    counts = np.array([b[2] for b in out])
+    total = float(counts.sum())
+    if total <= 0 or not (np.all(np.isfinite(lows)) and np.all(np.isfinite(highs))):
+        return out, tails
+    nonempty = [i for i, b in enumerate(out) if b[2] > 0]
+    if len(nonempty) < 3:
+        return out, tails
+    i_lo, i_hi = nonempty[0], nonempty[-1]
+    vmin = float(lows.min()) if vmin is None else float(vmin)
+    vmax = float(highs.max()) if vmax is None else float(vmax)
+    solved = _two_moment_tails(out, i_lo, i_hi, float(mean), float(std), vmin, vmax)
+    if solved is not None:
+        mh, ml = solved
+        a_h, _, c_h = out[i_hi]
+        lo_l, a_l, c_l = out[i_lo]
+        # Keep the order of the list: the extreme point goes outside the uniform part.
+        reshaped = list(out)
+        reshaped[i_hi] = (a_h, max(2.0 * mh - a_h, a_h), c_h - 1.0)
+        reshaped[i_lo] = (min(2.0 * ml - a_l, a_l), a_l, c_l - 1.0)
+        reshaped.insert(i_hi + 1, (vmax, vmax, 1.0))
+        reshaped.insert(i_lo, (vmin, vmin, 1.0))
+        return reshaped, {"low": ml, "high": mh}
+    residual = float(total * mean - np.sum(counts * 0.5 * (lows + highs)))
+    # Ignore float noise: a residual below 1e-9 of the value range is no information.
+    span = float(highs.max() - lows.min())
+    if span <= 0 or abs(residual) <= 1e-9 * span * total:
+        return out, tails
+    side = "high" if residual < 0 else "low"
+    i = i_hi if side == "high" else i_lo
+    lo, hi, c = out[i]
+    if hi <= lo:
+        return out, tails
+    edge = lo if side == "high" else hi  # the inner edge of the tail bucket
+    extreme = hi if side == "high" else lo
+    exact_end = vmax if side == "high" else vmin
+    keep_extreme = c >= 2 and abs(extreme - exact_end) <= 1e-9 * max(1.0, abs(exact_end))
+    if keep_extreme:
+        # The min/max is an exact value; the other c - 1 values take the residual.
+        m = (c * 0.5 * (lo + hi) + residual - extreme) / (c - 1.0)
+        n_uniform = c - 1.0
+    else:
+        m = 0.5 * (lo + hi) + residual / c
+        n_uniform = c
+    m = min(max(m, min(edge, 0.5 * (edge + extreme))), max(edge, 0.5 * (edge + extreme)))
+    other = 2.0 * m - edge
+    shaped = (edge, other, n_uniform) if side == "high" else (other, edge, n_uniform)
+    out[i] = shaped
+    if keep_extreme:
+        out.insert(i + 1 if side == "high" else i, (extreme, extreme, 1.0))
+    tails[side] = m
+    return out, tails
+
+
 def _interp_runs(q, knots, values, side, below, above) -> np.ndarray:
     """Piecewise-linear interpolation through (knots, values) allowing repeated knots.
 
@@ -301,6 +447,7 @@ def distribution_from_feature(feature, num_examples: float = 0.0) -> Distributio
         hist, htype = _pick_histogram(ns)
         nan = 0.0
         raw: List[tuple] = []
+        tails: Dict[str, float] = {}
         xs: List[float] = []
         ps: List[float] = []
         if hist is not None:
@@ -314,11 +461,16 @@ def distribution_from_feature(feature, num_examples: float = 0.0) -> Distributio
             )
             raw = buckets
             total = sum(c for _, _, c in buckets)
+            shaped = buckets
+            if total > 0 and cs.num_non_missing > 0:
+                shaped, tails = mean_matched_tails(
+                    buckets, float(ns.mean), float(ns.std_dev), float(ns.min), float(ns.max)
+                )
             if total > 0:
                 cum = 0.0
-                xs.append(float(buckets[0][0]))
+                xs.append(float(shaped[0][0]))
                 ps.append(0.0)
-                for lo, hi, c in buckets:
+                for lo, hi, c in shaped:
                     if lo > xs[-1]:
                         # A gap between buckets: flat CDF across it.
                         xs.append(float(lo))
@@ -343,6 +495,7 @@ def distribution_from_feature(feature, num_examples: float = 0.0) -> Distributio
             cdf_p=np.clip(np.asarray(ps, dtype=float), 0.0, 1.0),
             histogram_type=htype,
             buckets=len(hist.buckets) if hist is not None else 0,
+            tail_means=tails,
             mean=float(ns.mean) if has_values else None,
             std=float(ns.std_dev) if has_values else None,
             min=float(ns.min) if has_values else None,

@@ -247,7 +247,7 @@ def ks_statistic(baseline: Distribution, current: Distribution) -> float:
     """sup |F_b - F_c| over the union of both sides' CDF knots (left and right limits)."""
     xs = _union_knots(baseline, current)
     d_right = np.abs(baseline.cdf(xs, "right") - current.cdf(xs, "right"))
-    if len(xs) and np.all(np.floor(xs) == xs):
+    if len(xs) and baseline.integer_valued and current.integer_valued:
         # Integer-valued data: the empirical CDFs are steps at integers, so P(X < k) is
         # P(X <= k - 1); evaluating there instead of the interpolated left limit matches
         # ks_2samp on tied integer data much more closely.
