@@ -7,8 +7,10 @@ separate processes; the script reports each one's wall time (process start to ex
 imports, CSV reading and the drift computation) and peak memory (``ru_maxrss`` of the
 process, via ``os.wait4``).
 
-* ours: ``.venv/bin/tfx-addons-lab drift BASELINE.csv CURRENT.csv --json ...``: TFDV's
-  in-memory statistics, then the comparison of the statistics.
+* ours: ``.venv/bin/tfx-addons-lab drift BASELINE.csv CURRENT.csv --json ...
+  --stats-engine E``: statistics of each CSV, then the comparison of the statistics. ``E`` is
+  ``numpy`` (the CLI's default for CSV: pyarrow reading + numpy, no TensorFlow) or ``tfdv``
+  (TFDV's in-memory statistics); ``--engines numpy,tfdv`` measures both.
 * Evidently: ``Report(metrics=[DataDriftPreset()]).run(reference, current)`` on the two CSVs
   read with pandas, in its own virtual environment (Evidently is never installed into the
   project's .venv): ``benchmarks/.venv-evidently`` is created with Python 3.11 (pyenv) and
@@ -17,6 +19,7 @@ process, via ``os.wait4``).
 Usage::
 
     .venv/bin/python benchmarks/drift_vs_evidently.py [--scales 1,10] [--timeout 1200]
+        [--engines numpy[,tfdv]]
 
 A run of Evidently longer than ``--timeout`` seconds is stopped and reported as a lower
 bound (``>`` before the time). Results are printed as a table and written as JSON to
@@ -191,7 +194,7 @@ def evidently_python() -> Path:
     return py
 
 
-def ours_cmd(paths: Dict[str, Path], json_out: Path) -> List[str]:
+def ours_cmd(paths: Dict[str, Path], json_out: Path, engine: str = "numpy") -> List[str]:
     cli = Path(sys.executable).parent / "tfx-addons-lab"
     return [
         str(cli),
@@ -200,6 +203,8 @@ def ours_cmd(paths: Dict[str, Path], json_out: Path) -> List[str]:
         str(paths["current"]),
         "--json",
         str(json_out),
+        "--stats-engine",
+        engine,
     ]
 
 
@@ -210,8 +215,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         "--timeout", type=float, default=1200, help="cap on one Evidently run, seconds"
     )
     parser.add_argument("--skip-evidently", action="store_true")
+    parser.add_argument(
+        "--engines",
+        default="numpy",
+        help="our statistics engines to measure, comma separated: numpy, tfdv (default numpy)",
+    )
     args = parser.parse_args(argv)
     scales = [int(s) for s in args.scales.split(",")]
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
 
     data = write_data(scales)
     py = None if args.skip_evidently else evidently_python()
@@ -220,19 +231,23 @@ def main(argv: Optional[List[str]] = None) -> int:
     results = []
     for scale in scales:
         paths = data[scale]
-        log(f"x{scale}: {paths['rows']:,} rows, {len(COLUMNS)} columns: ours ...")
-        json_out = DATA / f"ours_x{scale}.json"
-        ours = run_measured(ours_cmd(paths, json_out))
-        if ours["returncode"] not in (0, 1):
-            log(f"our CLI failed:\n{ours['output']}")
-            return 2
-        report = json.loads(json_out.read_text())
-        ours["drifted"] = report["drifted_features"]
-        # Compute only (CSV reading + statistics + comparison, without Python/TF start-up).
-        ours["compute_s"] = sum(
-            float(m) for m in re.findall(r"rows in ([0-9.]+) s", ours["output"])
-        ) + sum(float(m) for m in re.findall(r"features in ([0-9.]+) s", ours["output"]))
-        row = {"scale": scale, "rows": paths["rows"], "ours": ours}
+        row = {"scale": scale, "rows": paths["rows"]}
+        for engine in engines:
+            log(f"x{scale}: {paths['rows']:,} rows, {len(COLUMNS)} columns: ours ({engine}) ...")
+            json_out = DATA / f"ours_{engine}_x{scale}.json"
+            ours = run_measured(ours_cmd(paths, json_out, engine))
+            if ours["returncode"] not in (0, 1):
+                log(f"our CLI failed:\n{ours['output']}")
+                return 2
+            report = json.loads(json_out.read_text())
+            ours["engine"] = engine
+            ours["drifted"] = report["drifted_features"]
+            # Compute only: the "statistics of N rows in X s" lines include CSV reading; plus
+            # the comparison (without interpreter start-up and imports).
+            ours["compute_s"] = sum(
+                float(m) for m in re.findall(r"rows in ([0-9.]+) s", ours["output"])
+            ) + sum(float(m) for m in re.findall(r"features in ([0-9.]+) s", ours["output"]))
+            row["ours" if engine == engines[0] else f"ours_{engine}"] = ours
         if py is not None:
             log(f"x{scale}: Evidently (timeout {args.timeout:.0f} s) ...")
             ev = run_measured(
@@ -250,6 +265,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         _print_row(row)
 
     print()
+    print(f"ours = tfx-addons-lab drift --stats-engine {engines[0]}")
     print(
         f"{'rows':>10}  {'ours s':>8}  {'ours MiB':>8}  {'Evidently s':>12}  {'Ev. MiB':>8}  speed-up"
     )
@@ -257,6 +273,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         o, e = row["ours"], row.get("evidently")
         if e is None:
             print(f"{row['rows']:>10,}  {o['wall_s']:>8.1f}  {o['peak_mib']:>8.0f}  {'-':>12}")
+            for engine in engines[1:]:
+                other = row[f"ours_{engine}"]
+                print(
+                    f"{'':>10}  (--stats-engine {engine}: {other['wall_s']:.1f} s, "
+                    f"{other['peak_mib']:.0f} MiB)"
+                )
             continue
         mark = ">" if e["timed_out"] else ""
         ratio = e["wall_s"] / o["wall_s"]
@@ -271,12 +293,17 @@ def main(argv: Optional[List[str]] = None) -> int:
             f"{mark + format(e['wall_s'], '.1f'):>12}  {e['peak_mib']:>8.0f}  {mark}{ratio:.1f}x"
             + compute
         )
+        for engine in engines[1:]:
+            other = row[f"ours_{engine}"]
+            print(
+                f"{'':>10}  (--stats-engine {engine}: {other['wall_s']:.1f} s, "
+                f"{other['peak_mib']:.0f} MiB)"
+            )
     RESULTS.mkdir(exist_ok=True)
     target = RESULTS / "drift_vs_evidently.json"
     for row in results:
-        for side in ("ours", "evidently"):
-            if side in row:
-                row[side]["output"] = row[side]["output"][-600:]
+        for side in [k for k in row if k.startswith("ours") or k == "evidently"]:
+            row[side]["output"] = row[side]["output"][-600:]
     target.write_text(json.dumps(results, indent=2, default=str))
     log(f"wrote {target}")
     return 0
@@ -295,7 +322,7 @@ def _print_row(row) -> None:
             f"ratio {mark}{e['wall_s'] / o['wall_s']:.1f}x"
         )
     log(line)
-    for side in ("ours", "evidently"):
+    for side in [k for k in row if k.startswith("ours") or k == "evidently"]:
         if side in row:
             tail = [
                 ln

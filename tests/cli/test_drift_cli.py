@@ -86,6 +86,14 @@ def csv_run(data):
     return proc, json.loads((root / "r.json").read_text())
 
 
+@pytest.fixture(scope="module")
+def csv_tfdv_run(data):
+    """The same comparison with TFDV's in-memory statistics (``--stats-engine tfdv``)."""
+    out = data["root"] / "tfdv.json"
+    proc = _drift(data["jan_csv"], data["jul_csv"], "--json", out, "--stats-engine", "tfdv")
+    return proc, json.loads(out.read_text())
+
+
 def test_csv_drift_exit_1_with_reports(csv_run, data):
     proc, report = csv_run
     assert proc.returncode == 1, proc.stderr
@@ -98,6 +106,43 @@ def test_csv_drift_exit_1_with_reports(csv_run, data):
     html = (data["root"] / "r.html").read_text()
     assert html.lstrip().lower().startswith("<!doctype html") and "temp" in html
     assert "[drift]" in proc.stderr  # progress on stderr, not mixed into the table
+    # CSV defaults to the numpy engine: no TensorFlow start-up.
+    assert "(numpy engine)" in proc.stderr and "loaded TFDV" not in proc.stderr
+
+
+def test_numpy_and_tfdv_engines_agree(csv_run, csv_tfdv_run):
+    (proc_np, from_np), (proc_tfdv, from_tfdv) = csv_run, csv_tfdv_run
+    assert proc_tfdv.returncode == proc_np.returncode == 1, proc_tfdv.stderr
+    assert "loaded TFDV" in proc_tfdv.stderr and "(in memory)" in proc_tfdv.stderr
+    assert from_np["drifted_features"] == from_tfdv["drifted_features"]
+    tfdv_by_name = {f["name"]: f for f in from_tfdv["features"]}
+    for f in from_np["features"]:
+        g = tfdv_by_name[f["name"]]
+        assert (f["method"], f["type"], f["drifted"]) == (g["method"], g["type"], g["drifted"])
+        assert f["baseline"]["count"] == g["baseline"]["count"]
+        assert f["current"]["missing"] == g["current"]["missing"]
+        # Exact quantiles vs TFDV's KLL sketch.
+        assert f["value"] == pytest.approx(g["value"], abs=0.02), f["name"]
+
+
+def test_numpy_engine_never_imports_tensorflow(data, tmp_path):
+    code = (
+        "import sys\n"
+        "from tfx_addons_lab.cli import main\n"
+        f"rc = main(['drift', {str(data['jan_csv'])!r}, {str(data['jul_csv'])!r},\n"
+        f"           '--json', {str(tmp_path / 'r.json')!r}])\n"
+        "bad = [m for m in ('tensorflow', 'tensorflow_data_validation', 'tfx', 'apache_beam',\n"
+        "                   'tfx_bsl') if m in sys.modules]\n"
+        "print('RC', rc, 'LOADED', bad)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "RC 1 LOADED []" in proc.stdout, proc.stdout + proc.stderr
+    # An extension-less CSV is told apart from a TFRecord without importing TensorFlow.
+    bare = tmp_path / "jan_data"
+    bare.write_bytes(Path(data["jan_csv"]).read_bytes())
+    code = code.replace(repr(str(data["jan_csv"])), repr(str(bare)))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "RC 1 LOADED []" in proc.stdout, proc.stdout + proc.stderr
 
 
 def test_no_drift_exit_0_on_penguin_halves(tmp_path, penguins_frame):
@@ -116,8 +161,8 @@ def test_no_drift_exit_0_on_penguin_halves(tmp_path, penguins_frame):
     assert "no dataset drift" in proc.stdout
 
 
-def test_tfrecord_inputs_match_csv(csv_run, data):
-    _, from_csv = csv_run
+def test_tfrecord_inputs_match_csv(csv_tfdv_run, data):
+    _, from_csv = csv_tfdv_run  # both through TFDV: the same statistics
     out = data["root"] / "tfr.json"
     proc = _drift(data["jan_tfr"], data["jul_tfr"], "--json", out)
     assert proc.returncode == 1, proc.stderr
@@ -160,8 +205,8 @@ def test_method_threshold_and_drift_share(data):
     assert report["drift_share"] < 0.9 and proc.returncode == 0
 
 
-def test_beam_path_streams_and_agrees(csv_run, data):
-    _, from_csv = csv_run
+def test_beam_path_streams_and_agrees(csv_tfdv_run, data):
+    _, from_csv = csv_tfdv_run
     out = data["root"] / "beam.json"
     proc = _drift(
         data["jan_csv"], data["jul_csv"], "--json", out, "--beam", "--direct_num_workers=1"
@@ -195,5 +240,11 @@ def test_bad_options_exit_2(data):
     _assert_one_line_error(
         _drift(data["jan_csv"], data["jul_csv"], "--drift-share", "1.5"), "--drift-share"
     )
+    _assert_one_line_error(
+        _drift(data["jan_csv"], data["jul_csv"], "--stats-engine", "numpy", "--beam"),
+        "--stats-engine numpy",
+    )
+    proc = _drift(data["jan_csv"], data["jul_csv"], "--stats-engine", "bogus")
+    assert proc.returncode == 2 and "invalid choice" in proc.stderr
     proc = _drift(data["jan_csv"])  # argparse: missing CURRENT
     assert proc.returncode == 2 and "Traceback" not in proc.stderr

@@ -5,10 +5,14 @@ file of ``tf.Example`` records (GZIP or not), or a TFDV statistics file
 (``DatasetFeatureStatisticsList``: binary, TFRecord or text proto). The kind is detected from
 the extension and, when that is not conclusive, from the content.
 
-Statistics are computed in memory by default (TFDV's in-memory path, no Beam: fast for
-inputs that fit in RAM). ``--beam [BEAM ARGS...]`` (last on the command line) streams the
-files through an Apache Beam pipeline instead, so memory stays flat and it can run on a
-cluster, e.g. ``--beam --runner=DataflowRunner --project=P ...``.
+Statistics engines (``--stats-engine``):
+
+* ``numpy`` (default for CSV): the file is read with pyarrow and TFDV-compatible statistics
+  are computed with numpy (:mod:`tfx_addons_lab.drift.fast_stats`): exact quantiles, no
+  TensorFlow import, a few seconds for millions of rows; the table must fit in memory.
+* ``tfdv`` (always for TFRecord input): TFDV's in-memory statistics (no Beam), or with
+  ``--beam [BEAM ARGS...]`` (last on the command line) an Apache Beam pipeline, so memory
+  stays flat and it can run on a cluster, e.g. ``--beam --runner=DataflowRunner ...``.
 
 Exit status: 0 no dataset drift, 1 dataset drifted, 2 bad usage or unreadable input.
 """
@@ -33,6 +37,9 @@ EXIT_DRIFT = 1
 #: ~0.02; 1000 rank buckets keep every category of most features.
 QUANTILE_BUCKETS = 100
 RANK_BUCKETS = 1000
+
+NUMPY_ENGINE = "numpy"
+TFDV_ENGINE = "tfdv"
 
 CSV = "csv"
 TFRECORD = "tfrecord"
@@ -77,6 +84,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="show the N most severe features in the table (default 20; 0 = all)",
     )
     parser.add_argument(
+        "--stats-engine",
+        choices=(NUMPY_ENGINE, TFDV_ENGINE),
+        default=None,
+        help="how statistics of CSV input are computed: numpy (default: pyarrow + numpy, no "
+        "TensorFlow, exact quantiles) or tfdv (TFDV in memory, or Beam with --beam). "
+        "TFRecord input and --beam always use TFDV",
+    )
+    parser.add_argument(
         "--beam",
         nargs=argparse.REMAINDER,
         metavar="BEAM_ARG",
@@ -115,7 +130,7 @@ def _first_record(path: str) -> Optional[bytes]:
     try:
         with opener(path, "rb") as f:
             header = f.read(12)
-            if len(header) < 12:
+            if not _is_tfrecord_header(header):
                 return None
             (length,) = struct.unpack("<Q", header[:8])
             if length > 1 << 30:
@@ -126,6 +141,25 @@ def _first_record(path: str) -> Optional[bytes]:
             return data
     except OSError:
         return None
+
+
+def _crc32c(data: bytes) -> int:
+    """CRC-32C (Castagnoli) of a few bytes (TFRecord framing check, pure Python)."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1))
+    return crc ^ 0xFFFFFFFF
+
+
+def _is_tfrecord_header(header: bytes) -> bool:
+    """True when the 12 bytes start a TFRecord: a length and its masked CRC-32C."""
+    if len(header) < 12:
+        return False
+    crc = _crc32c(header[:8])
+    masked = (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+    return int.from_bytes(header[8:12], "little") == masked
 
 
 def _looks_like_example(record: bytes) -> bool:
@@ -232,6 +266,31 @@ def _read_tfrecord_batch(path: str, label: str):
         ) from None
 
 
+def _numpy_statistics(path: str, label: str):
+    """Statistics of a CSV file with pyarrow + numpy (no TensorFlow import)."""
+    from tfx_addons_lab.drift.fast_stats import fast_statistics_from_dataframe, read_csv_table
+
+    delimiter = "\t" if path.lower().endswith((".tsv", ".tsv.gz")) else ","
+    start = time.perf_counter()
+    try:
+        table = read_csv_table(path, delimiter)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{label}: {exc}") from None
+    if table.num_rows == 0 or table.num_columns == 0:
+        raise InvalidInputError(f"{label} {path!r} holds no rows; give a CSV with a header row")
+    _progress(
+        f"{label}: {table.num_rows:,} rows x {table.num_columns} columns read from {path} "
+        f"in {time.perf_counter() - start:.1f} s"
+    )
+    stats = fast_statistics_from_dataframe(
+        table,
+        quantile_buckets=QUANTILE_BUCKETS,
+        rank_buckets=RANK_BUCKETS,
+        name=os.path.basename(path),
+    )
+    return stats, table.num_rows
+
+
 def _in_memory_statistics(path: str, kind: str, label: str):
     if kind == CSV:
         df = _read_csv(path, label)
@@ -279,8 +338,16 @@ def _beam_statistics(path: str, kind: str, label: str, beam_args: List[str]):
     return stats, rows
 
 
-def load_input(path: str, label: str, beam_args: Optional[List[str]] = None) -> Tuple[object, str]:
-    """Statistics (``DatasetFeatureStatisticsList``) of one CLI input and a description."""
+def load_input(
+    path: str,
+    label: str,
+    beam_args: Optional[List[str]] = None,
+    engine: Optional[str] = None,
+) -> Tuple[object, str]:
+    """Statistics (``DatasetFeatureStatisticsList``) of one CLI input and its kind.
+
+    ``engine`` is ``"numpy"``, ``"tfdv"`` or None (numpy for CSV without Beam, else TFDV).
+    """
     kind = detect_kind(path, label)
     if kind == STATISTICS:
         from tfx_addons_lab.drift import load_statistics
@@ -300,6 +367,19 @@ def load_input(path: str, label: str, beam_args: Optional[List[str]] = None) -> 
             )
         _progress(f"{label}: statistics read from {path}")
         return stats, "statistics"
+    if engine is None:
+        engine = NUMPY_ENGINE if kind == CSV and beam_args is None else TFDV_ENGINE
+    if engine == NUMPY_ENGINE and kind != CSV:
+        _progress(f"{label}: TFRecord input: statistics with TFDV (numpy reads CSV only)")
+        engine = TFDV_ENGINE
+    if engine == NUMPY_ENGINE:
+        start = time.perf_counter()
+        stats, rows = _numpy_statistics(path, label)
+        _progress(
+            f"{label}: statistics of {rows:,} rows in {time.perf_counter() - start:.1f} s "
+            "(numpy engine)"
+        )
+        return stats, kind
     if "tensorflow_data_validation" not in sys.modules:
         t0 = time.perf_counter()
         import tensorflow_data_validation  # noqa: F401 - a few seconds: TF and Beam load
@@ -354,8 +434,14 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("ignore")
     config = build_config(args)  # validate options before the (slow) statistics
     beam_args = list(args.beam) if args.beam is not None else None
-    baseline, _ = load_input(args.baseline, "BASELINE", beam_args)
-    current, _ = load_input(args.current, "CURRENT", beam_args)
+    engine = getattr(args, "stats_engine", None)
+    if engine == NUMPY_ENGINE and beam_args is not None:
+        raise InvalidInputError(
+            "--stats-engine numpy computes statistics in memory; drop --beam, or use "
+            "--stats-engine tfdv with --beam"
+        )
+    baseline, _ = load_input(args.baseline, "BASELINE", beam_args, engine)
+    current, _ = load_input(args.current, "CURRENT", beam_args, engine)
 
     from tfx_addons_lab.drift import compare_statistics, render_html
 

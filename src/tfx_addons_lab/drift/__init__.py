@@ -6,6 +6,9 @@
 >>> report.dataset_drifted, report.drifted_features
 >>> open("drift.html", "w").write(render_html(report))
 
+Statistics without a pipeline: ``statistics_from_dataframe`` (TFDV) or
+``fast_statistics_from_dataframe`` (numpy/pyarrow, no TensorFlow).
+
 See ``docs/drift.md`` for the methods, the default choice, accuracy and the JSON schema.
 """
 
@@ -20,6 +23,7 @@ from tfx_addons_lab.drift.distributions import (
     Distribution,
     distribution_from_feature,
 )
+from tfx_addons_lab.drift.fast_stats import fast_statistics_from_dataframe
 from tfx_addons_lab.drift.html import render_html
 from tfx_addons_lab.drift.io import load_statistics, statistics_from_dataframe
 from tfx_addons_lab.drift.methods import (
@@ -43,6 +47,7 @@ __all__ = [
     "available_methods",
     "compare_statistics",
     "distribution_from_feature",
+    "fast_statistics_from_dataframe",
     "get_method",
     "load_statistics",
     "register_method",
