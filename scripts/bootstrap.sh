@@ -43,8 +43,10 @@ if [ ! -f "$stamp" ]; then
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade -c constraints.txt "pip>=24" setuptools wheel 2>&1 | grep -v "^WARNING: Location" || true
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
     -c constraints.txt -e ".[dev]" 2>&1 | grep -v '^WARNING: Location' || true
-  "$VENV/bin/python" -c 'import tfx_addons_lab, tfx, tensorflow_data_validation' \
-    || { say "install failed: see the pip output above"; exit 1; }
+  if ! check=$(TF_CPP_MIN_LOG_LEVEL=3 "$VENV/bin/python" -W ignore -c 'import tfx_addons_lab, tfx.v1, tensorflow_data_validation' 2>&1); then
+    printf '%s\n' "$check" >&2
+    say "install failed: see the pip output above"; exit 1
+  fi
   rm -f "$VENV"/.tfx-addons-lab-installed-*
   touch "$stamp"
   say "installed into $VENV"
