@@ -174,7 +174,9 @@ def run_or_compile(pipeline, args: argparse.Namespace) -> bool:
     try:
         with quiet_logs(log_path, pipeline.pipeline_info.pipeline_name, verbose):
             if args.runner == "beam":
-                tfx.orchestration.experimental.BeamDagRunner().run(pipeline)
+                from tfx.orchestration.beam.beam_dag_runner import BeamDagRunner
+
+                BeamDagRunner().run(pipeline)
             else:
                 tfx.orchestration.LocalDagRunner().run(pipeline)
     except Exception as exc:

@@ -92,7 +92,11 @@ class MetadataView:
         return found[0]
 
     def producer(self, artifact_id: int):
-        """The execution that output ``artifact_id`` (the latest one), or None."""
+        """The execution that first output ``artifact_id`` (its real producer), or None.
+
+        Resolver nodes and cached executions record OUTPUT events for artifacts they only pass
+        on, always later than the producer, so the earliest output event names the producer.
+        """
         events = [
             e
             for e in self.store.get_events_by_artifact_ids([artifact_id])
@@ -100,7 +104,7 @@ class MetadataView:
         ]
         if not events:
             return None
-        return self.store.get_executions_by_id([max(e.execution_id for e in events)])[0]
+        return self.store.get_executions_by_id([min(e.execution_id for e in events)])[0]
 
     def consumers(self, artifact_id: int) -> List:
         events = [
