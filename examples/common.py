@@ -60,8 +60,12 @@ def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
         "--image", default=DEFAULT_IMAGE, help="container image named in a compiled Kubeflow spec"
     )
     parser.add_argument("--no-cache", action="store_true", help="disable TFX caching")
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="stream TFX/TensorFlow/Beam logs to the terminal instead of the log file")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="stream TFX/TensorFlow/Beam logs to the terminal instead of the log file",
+    )
 
 
 def beam_args_from(args: argparse.Namespace) -> list:
@@ -181,8 +185,9 @@ def run_or_compile(pipeline, args: argparse.Namespace) -> bool:
                 tfx.orchestration.LocalDagRunner().run(pipeline)
     except Exception as exc:
         if not verbose:
-            sys.stderr.write(f"pipeline run failed: {type(exc).__name__}: {exc}\n"
-                             f"full logs: {log_path}\n")
+            sys.stderr.write(
+                f"pipeline run failed: {type(exc).__name__}: {exc}\nfull logs: {log_path}\n"
+            )
         raise
     return False
 
