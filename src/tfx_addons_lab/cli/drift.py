@@ -425,6 +425,17 @@ def _write(path: str, text: str, what: str) -> None:
     _progress(f"wrote {what} report: {path}")
 
 
+def display_name(path: str) -> str:
+    """A short, telling name for an input: the file name, plus its folders for TFDV files.
+
+    StatisticsGen names every file ``FeatureStats.pb``; ``statistics/3/Split-train`` tells more.
+    """
+    parts = os.path.normpath(os.path.abspath(path)).split(os.sep)
+    if parts[-1] in ("FeatureStats.pb", "FeatureStats.pbtxt") and len(parts) >= 4:
+        return "/".join(parts[-4:-1])
+    return parts[-1]
+
+
 def run(args: argparse.Namespace) -> int:
     """Compare BASELINE with CURRENT; print the table; return 0 (no drift) or 1 (drift)."""
     if not 0.0 < args.drift_share <= 1.0:
@@ -450,8 +461,8 @@ def run(args: argparse.Namespace) -> int:
         baseline,
         current,
         config,
-        baseline_name=os.path.basename(args.baseline),
-        current_name=os.path.basename(args.current),
+        baseline_name=display_name(args.baseline),
+        current_name=display_name(args.current),
     )
     _progress(f"compared {len(report.features)} features in {time.perf_counter() - start:.2f} s")
     print(report.to_text_table(max_rows=args.top or None))
