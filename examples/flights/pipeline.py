@@ -169,6 +169,7 @@ def create_pipeline(
         registry_uri=str(out / "registry"),
         model_name=MODEL_NAME,
         aliases=["champion"],
+        examples=example_gen.outputs["examples"],
     )
     pusher = tfx.components.Pusher(
         model=trainer.outputs["model"],

@@ -210,6 +210,7 @@ def create_pipeline(
         registry_uri=str(out / "registry"),
         model_name="penguin",
         aliases=["champion"],
+        examples=std["example_gen"].outputs["examples"],
     )
     # The stock Pusher consumes our gate's blessing unchanged.
     pusher = tfx.components.Pusher(

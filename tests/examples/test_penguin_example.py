@@ -85,6 +85,10 @@ def test_gate_blessed_and_both_pushers_pushed(penguin_run):
     assert [v.version for v in versions] == [1]
     assert registry.aliases("penguin") == {"champion": 1}
     assert registry.verify("penguin", 1).ok
+    lineage = registry.get("penguin", "champion").metadata
+    assert lineage["data_spans"] == [0]
+    assert lineage["pipeline_name"] == "penguin-addons"
+    assert lineage["source_uri"].endswith(tuple("0123456789"))
     # The summary the user sees names the verdicts and where things are.
     assert "gate" in stdout and "drift" in stdout and "report.html" in stdout
 

@@ -39,6 +39,7 @@ class RegistryPusherSpec(ComponentSpec):
         "model": ChannelParameter(type=standard_artifacts.Model),
         "model_blessing": ChannelParameter(type=standard_artifacts.ModelBlessing, optional=True),
         "infra_blessing": ChannelParameter(type=standard_artifacts.InfraBlessing, optional=True),
+        "examples": ChannelParameter(type=standard_artifacts.Examples, optional=True),
     }
     OUTPUTS = {
         "pushed_model": ChannelParameter(type=standard_artifacts.PushedModel),
@@ -79,6 +80,9 @@ class RegistryPusher(base_component.BaseComponent):
       metadata: extra JSON-serializable metadata stored with the version.
       custom_executor_spec: an ``ExecutorClassSpec`` of a ``RegistryPusherExecutor`` subclass
         (e.g. one that notifies a serving system in ``after_push``).
+      examples: optional ``Examples`` the model was trained on (e.g.
+        ``example_gen.outputs["examples"]``): their URIs, spans and versions are stored with
+        the version (``examples``, ``data_spans``), so lineage survives outside ML Metadata.
     """
 
     SPEC_CLASS = RegistryPusherSpec
@@ -94,6 +98,7 @@ class RegistryPusher(base_component.BaseComponent):
         aliases: Optional[Sequence[str]] = None,
         metadata: Optional[Dict[str, Any]] = None,
         custom_executor_spec: Optional[executor_spec.ExecutorSpec] = None,
+        examples: Optional[types.BaseChannel] = None,
     ):
         validate_name(model_name)
         if isinstance(aliases, str):
@@ -112,6 +117,7 @@ class RegistryPusher(base_component.BaseComponent):
             model=model,
             model_blessing=model_blessing,
             infra_blessing=infra_blessing,
+            examples=examples,
             registry_uri=str(registry_uri),
             model_name=model_name,
             aliases=json.dumps(list(aliases or [])),

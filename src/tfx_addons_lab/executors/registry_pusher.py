@@ -59,6 +59,21 @@ def artifact_properties(artifact: types.Artifact) -> Dict[str, Any]:
     return out
 
 
+def _examples_lineage(examples: types.Artifact) -> Dict[str, Any]:
+    """URI, span, version and splits of an ``Examples`` artifact (properties, then custom)."""
+    out: Dict[str, Any] = {"uri": examples.uri, "artifact_id": examples.id or None}
+    custom = artifact_properties(examples)
+    for key in ("span", "version", "split_names"):
+        value = None
+        if examples.has_property(key):
+            value = getattr(examples, key)
+        if value in (None, "") and key in custom:
+            value = custom[key]
+        if value not in (None, ""):
+            out[key] = value
+    return out
+
+
 def _read_metrics(folder: str) -> Optional[dict]:
     import tensorflow as tf
 
@@ -94,6 +109,8 @@ class RegistryPusherExecutor(pusher_executor.Executor):
         ``pipeline_name``, ``pipeline_run_id``, ``component_id``, ``blessing`` /
         ``infra_blessing`` (their ``blessed``, ``reason``... custom properties and URI),
         ``gate_reasons``, ``metrics`` (a ``metrics.json`` found with the model or the blessing),
+        ``examples`` and ``data_spans`` (from the optional ``examples`` input: the Examples the
+        model was trained on, with their span/version),
         then the user's ``metadata`` parameter on top.
         """
         model = artifact_utils.get_single_instance(input_dict["model"])
@@ -115,6 +132,10 @@ class RegistryPusherExecutor(pusher_executor.Executor):
         for key in ("span", "version"):
             if model.mlmd_artifact.custom_properties.get(key) is not None:
                 meta.setdefault("data_spans", {})[key] = artifact_properties(model).get(key)
+        trained_on = [_examples_lineage(ex) for ex in input_dict.get("examples") or []]
+        if trained_on:
+            meta["examples"] = trained_on
+            meta["data_spans"] = sorted({int(e["span"]) for e in trained_on if "span" in e})
         reasons = []
         for key in ("model_blessing", "infra_blessing"):
             if input_dict.get(key):
