@@ -261,6 +261,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         registry_uri=str(Path(args.output_dir).resolve() / "registry"),
         elapsed=time.time() - started,
     )
+    out = Path(args.output_dir).resolve()
+    print(
+        "next: tfx-addons-lab lineage --metadata "
+        f"{out / 'metadata.sqlite'} --registry {out / 'registry'} penguin@champion"
+    )
     return 0
 
 
