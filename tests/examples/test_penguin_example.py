@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from .example_runs import components_that_ran, executions_of, metadata_view, run_example
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
@@ -21,31 +22,13 @@ CACHED = 5  # metadata_store_pb2.Execution.CACHED
 def penguin_run(tmp_path_factory):
     """Run the example once through its command line, as the README's first command does."""
     out = tmp_path_factory.mktemp("penguin")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "examples" / "penguin" / "pipeline.py"),
-            "--output-dir",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return out, proc.stdout
-
-
-def _view(out: Path):
-    from tfx_addons_lab.mlmd import MetadataView, open_sqlite_store
-
-    return MetadataView(open_sqlite_store(str(out / "metadata.sqlite")))
+    return out, run_example("penguin", out, timeout=900)
 
 
 def test_every_standard_stage_and_ours_ran(penguin_run):
     out, _ = penguin_run
-    view = _view(out)
-    ran = {view.component_id(e) for e in view.store.get_executions()}
+    view = metadata_view(out)
+    ran = components_that_ran(view)
     for stage in (
         "CsvExampleGen",
         "StatisticsGen",
@@ -67,7 +50,7 @@ def test_gate_blessed_and_both_pushers_pushed(penguin_run):
     from tfx_addons_lab.registry import open_registry
 
     out, stdout = penguin_run
-    view = _view(out)
+    view = metadata_view(out)
     gate_blessings = [
         a
         for a in view.artifacts_of_type("ModelBlessing")
@@ -95,7 +78,7 @@ def test_gate_blessed_and_both_pushers_pushed(penguin_run):
 
 def test_drift_report_and_gate_report_files(penguin_run):
     out, _ = penguin_run
-    view = _view(out)
+    view = metadata_view(out)
     drift = view.artifacts_of_type("tfx_addons_lab.DriftReport")[-1]
     files = {p.name for p in Path(drift.uri).rglob("*")}
     assert {"report.json", "report.html"} <= files
@@ -109,69 +92,7 @@ def test_drift_report_and_gate_report_files(penguin_run):
 
 def test_lineage_cli_from_registry_alias(penguin_run):
     out, _ = penguin_run
-    proc = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "tfx-addons-lab"),
-            "lineage",
-            "--metadata",
-            str(out / "metadata.sqlite"),
-            "--registry",
-            str(out / "registry"),
-            "penguin@champion",
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout)
-    assert result["registry"]["version"] == 1
-    types = {n["type"] for n in result["nodes"]}
-    for t in (
-        "PushedModel",
-        "Model",
-        "Examples",
-        "ExampleStatistics",
-        "Schema",
-        "tfx_addons_lab.DriftReport",
-        "tfx_addons_lab.GateReport",
-    ):
-        assert t in types, f"{t} missing from lineage: {sorted(types)}"
-    executions = {n["name"] for n in result["nodes"] if n["kind"] == "execution"}
-    assert {"Trainer", "RegistryPusher", "BlessingGate", "CsvExampleGen"} <= executions
-    text = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "tfx-addons-lab"),
-            "lineage",
-            "--metadata",
-            str(out / "metadata.sqlite"),
-            "--registry",
-            str(out / "registry"),
-            "penguin@champion",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert text.returncode == 0 and "Trainer" in text.stdout and "span=" in text.stdout
-
-
-def test_rerun_with_unchanged_inputs_is_cached(penguin_run):
-    """A second run with unchanged inputs reuses TFX's cache instead of retraining."""
-    out, _ = penguin_run
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(REPO / "examples" / "penguin" / "pipeline.py"),
-            "--output-dir",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    view = _view(out)
-    trainer_execs = [e for e in view.store.get_executions() if view.component_id(e) == "Trainer"]
+    run_example("penguin", out, timeout=900)
+    trainer_execs = executions_of(metadata_view(out), "Trainer")
     assert len(trainer_execs) == 2
     assert trainer_execs[-1].last_known_state == CACHED
