@@ -205,10 +205,17 @@ class FilesystemRegistry(ModelRegistry):
             aliases=sorted(a for a, v in aliases.items() if v == n),
         )
 
+    def _models_base(self) -> str:
+        """The folder whose entries are the models (layouts override it)."""
+        return os.path.join(self.root, "models")
+
+    def _is_model(self, name: str) -> bool:
+        """Whether the valid entry ``name`` of :meth:`_models_base` is a published model."""
+        return bool(self._version_numbers(name))
+
     def list_models(self) -> List[str]:
-        base = os.path.join(self.root, "models")
         try:
-            names = os.listdir(base)
+            names = os.listdir(self._models_base())
         except FileNotFoundError:
             return []
         out = []
@@ -217,7 +224,7 @@ class FilesystemRegistry(ModelRegistry):
                 validate_name(name)
             except InvalidInputError:
                 continue
-            if self._version_numbers(name):
+            if self._is_model(name):
                 out.append(name)
         return sorted(out)
 

@@ -20,9 +20,7 @@ atomic), never under a numeric name TF Serving would try to load.
 from __future__ import annotations
 
 import os
-from typing import List
 
-from tfx_addons_lab.errors import InvalidInputError
 from tfx_addons_lab.registry.base import validate_name
 from tfx_addons_lab.registry.filesystem import FilesystemRegistry
 
@@ -49,19 +47,10 @@ class TFServingRegistry(FilesystemRegistry):
         """The folder to give TF Serving as ``--model_base_path`` for model ``name``."""
         return self._model_dir(validate_name(name))
 
-    def list_models(self) -> List[str]:
-        try:
-            names = os.listdir(self.root)
-        except FileNotFoundError:
-            return []
-        out = []
-        for name in names:
-            try:
-                validate_name(name)
-            except InvalidInputError:
-                continue
-            if os.path.isdir(os.path.join(self.root, name, self.META)) and self._version_numbers(
-                name
-            ):
-                out.append(name)
-        return sorted(out)
+    def _models_base(self) -> str:
+        return self.root
+
+    def _is_model(self, name: str) -> bool:
+        return os.path.isdir(os.path.join(self.root, name, self.META)) and bool(
+            self._version_numbers(name)
+        )
