@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -90,7 +91,48 @@ def test_drift_report_and_gate_report_files(penguin_run):
     assert gate_report["checks"], "the gate report lists no checks"
 
 
+def _lineage(out: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            str(Path(sys.executable).parent / "tfx-addons-lab"),
+            "lineage",
+            "--metadata",
+            str(out / "metadata.sqlite"),
+            "--registry",
+            str(out / "registry"),
+            "penguin@champion",
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+    )
+
+
 def test_lineage_cli_from_registry_alias(penguin_run):
+    out, _ = penguin_run
+    proc = _lineage(out, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["registry"]["version"] == 1
+    types = {n["type"] for n in result["nodes"]}
+    for t in (
+        "PushedModel",
+        "Model",
+        "Examples",
+        "ExampleStatistics",
+        "Schema",
+        "tfx_addons_lab.DriftReport",
+        "tfx_addons_lab.GateReport",
+    ):
+        assert t in types, f"{t} missing from lineage: {sorted(types)}"
+    executions = {n["name"] for n in result["nodes"] if n["kind"] == "execution"}
+    assert {"Trainer", "RegistryPusher", "BlessingGate", "CsvExampleGen"} <= executions
+    text = _lineage(out)
+    assert text.returncode == 0 and "Trainer" in text.stdout and "span=" in text.stdout
+
+
+def test_rerun_with_unchanged_inputs_is_cached(penguin_run):
+    """A second run with unchanged inputs reuses TFX's cache instead of retraining."""
     out, _ = penguin_run
     run_example("penguin", out, timeout=900)
     trainer_execs = executions_of(metadata_view(out), "Trainer")
