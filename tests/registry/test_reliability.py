@@ -80,6 +80,8 @@ def test_sigkill_at_random_points_leaves_no_partial_version(tmp_path, monkeypatc
     # leftovers of killed pushers never show up as versions, and a later push cleans them
     leftovers = os.listdir(Path(root) / "models" / "m" / ".staging")
     assert leftovers, "some kills landed in the middle of a push (half-written staging folders)"
+    # A tuning constant, not a mock: staging folders count as stale after 30 s in production;
+    # 0 lets this test see the cleanup without sleeping 30 s.
     monkeypatch.setattr(filesystem, "STALE_MIN_AGE", 0.0)
     after = reg.push("m", str(model), {"source_uri": "after-kills"})
     assert after.version == len(numbers) + 1
