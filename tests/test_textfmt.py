@@ -40,7 +40,9 @@ def test_safe_none_and_numbers():
 
 
 def test_table_escapes_every_cell_and_aligns():
-    out = table(["feature", "score"], [["ok", 0.1], ["bad\nno dataset drift", 12.25]], align_right=[1])
+    out = table(
+        ["feature", "score"], [["ok", 0.1], ["bad\nno dataset drift", 12.25]], align_right=[1]
+    )
     lines = out.split("\n")
     assert len(lines) == 4  # header, rule, two rows: the newline in a cell did not add a line
     assert lines[3].startswith("bad\\nno dataset drift")

@@ -7,10 +7,10 @@ Beam, Kubeflow all import it by its qualified name).
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Mapping
+from typing import List
 
 from tfx_addons_lab.executors import BlessingGateExecutor
-from tfx_addons_lab.gates import CheckResult, GateConfig
+from tfx_addons_lab.gates import CheckResult, GateConfig, Signals
 
 
 def directory_size(path: str) -> int:
@@ -25,15 +25,15 @@ def directory_size(path: str) -> int:
 class ModelSizeBudgetExecutor(BlessingGateExecutor):
     """Adds a ``model_size`` check: the model directory must fit ``max_model_bytes``."""
 
-    def load_signals(self, input_dict, exec_properties) -> Dict[str, Any]:
-        signals = super().load_signals(input_dict, exec_properties)
-        uri = signals.get("model_uri")
-        signals["model_size_bytes"] = directory_size(uri) if uri else None
+    def load_signals(self, input_dict, config: GateConfig) -> Signals:
+        signals = super().load_signals(input_dict, config)
+        uri = signals.model_uri
+        signals.extra["model_size_bytes"] = directory_size(uri) if uri else None
         return signals
 
-    def extra_checks(self, signals: Mapping[str, Any], config: GateConfig) -> List[CheckResult]:
+    def extra_checks(self, signals: Signals, config: GateConfig) -> List[CheckResult]:
         budget = config.custom_config.get("max_model_bytes")
-        size = signals.get("model_size_bytes")
+        size = signals.extra.get("model_size_bytes")
         details = {"model_size_bytes": size, "max_model_bytes": budget}
         if budget is None or size is None:
             return [CheckResult("model_size", False, "model size or budget unknown", details)]

@@ -330,7 +330,7 @@ def _stats_artifact(artifact_id: int, created: int, span: int = 0):
 
 
 def test_select_baseline_previous_span_skips_reruns_of_the_current_span():
-    from tfx_addons_lab.components.drift_validator import select_baseline
+    from tfx_addons_lab.components.baseline_resolver import select_baseline
 
     s1, s2, s1_again, s3 = (
         _stats_artifact(1, 100, 1),
@@ -349,8 +349,8 @@ def test_select_baseline_previous_span_skips_reruns_of_the_current_span():
 
 
 def test_comparisons_are_validated_when_the_pipeline_is_built():
-    from tfx_addons_lab.components.drift_validator import normalize_comparisons
     from tfx_addons_lab.errors import InvalidInputError
+    from tfx_addons_lab.specs.drift_validator import normalize_comparisons
 
     assert normalize_comparisons([("eval", "train")], baseline_wired=False) == [
         {"current": "eval", "baseline": "train", "baseline_source": "statistics"}

@@ -120,7 +120,7 @@ def test_champion_fails_closed_when_a_baseline_exists_but_metrics_do_not():
     res = check_champion("acc", {"acc": 0.9}, None, True, baseline_error="evaluation lacks it")
     assert not res.passed and "evaluation lacks it" in res.reason
     res = check_champion("acc", {"acc": 0.9}, {"loss": 1.0}, True)
-    assert not res.passed and "missing from the baseline" in res.reason
+    assert not res.passed and "not found in the baseline metrics" in res.reason
     res = check_champion("acc", None, {"acc": 0.9}, True, candidate_error="unreadable")
     assert not res.passed and "unreadable" in res.reason
 

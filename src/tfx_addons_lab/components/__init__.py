@@ -15,16 +15,16 @@ from tfx_addons_lab._lazy import lazy_getattr
 
 _LAZY = {
     "DriftValidator": (".drift_validator", "DriftValidator"),
-    "DriftValidatorSpec": (".drift_validator", "DriftValidatorSpec"),
-    "baseline_statistics_resolver": (".drift_validator", "baseline_statistics_resolver"),
+    "DriftValidatorSpec": ("tfx_addons_lab.specs.drift_validator", "DriftValidatorSpec"),
+    "baseline_statistics_resolver": (".baseline_resolver", "baseline_statistics_resolver"),
     "BlessingGate": (".blessing_gate", "BlessingGate"),
-    "BlessingGateSpec": (".blessing_gate", "BlessingGateSpec"),
+    "BlessingGateSpec": ("tfx_addons_lab.specs.blessing_gate", "BlessingGateSpec"),
     "RegistryPusher": (".registry_pusher", "RegistryPusher"),
-    "RegistryPusherSpec": (".registry_pusher", "RegistryPusherSpec"),
+    "RegistryPusherSpec": ("tfx_addons_lab.specs.registry_pusher", "RegistryPusherSpec"),
     "AnomaliesGate": (".gates", "AnomaliesGate"),
     "ExampleCountGate": (".gates", "ExampleCountGate"),
-    "DriftReport": (".types", "DriftReport"),
-    "GateReport": (".types", "GateReport"),
+    "DriftReport": ("tfx_addons_lab.specs.artifacts", "DriftReport"),
+    "GateReport": ("tfx_addons_lab.specs.artifacts", "GateReport"),
 }
 
 __all__ = sorted(_LAZY)

@@ -6,49 +6,18 @@ before Pusher (or our RegistryPusher, or a ``tfx.dsl.Cond``).
 
 from __future__ import annotations
 
-import json
-import logging
 from typing import Any, Dict, Mapping, Optional, Sequence, Union
 
 from tfx import types
 from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import standard_artifacts
-from tfx.types.component_spec import ChannelParameter, ExecutionParameter
 
-from tfx_addons_lab.components.types import DriftReport, GateReport
-from tfx_addons_lab.executors import blessing_gate as executor
+from tfx_addons_lab.executors.blessing_gate import BlessingGateExecutor
 from tfx_addons_lab.gates import GateConfig
+from tfx_addons_lab.specs import blessing_gate as spec
+from tfx_addons_lab.specs.artifacts import GateReport
 
-_LOG = logging.getLogger(__name__)
-
-
-class BlessingGateSpec(types.ComponentSpec):
-    """ComponentSpec of :class:`BlessingGate`."""
-
-    PARAMETERS = {
-        executor.GATE_CONFIG_KEY: ExecutionParameter(type=str),
-    }
-    INPUTS = {
-        executor.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
-        executor.MODEL_BLESSING_KEY: ChannelParameter(
-            type=standard_artifacts.ModelBlessing, optional=True
-        ),
-        executor.INFRA_BLESSING_KEY: ChannelParameter(
-            type=standard_artifacts.InfraBlessing, optional=True
-        ),
-        executor.DRIFT_REPORT_KEY: ChannelParameter(type=DriftReport, optional=True),
-        executor.ANOMALIES_KEY: ChannelParameter(
-            type=standard_artifacts.ExampleAnomalies, optional=True
-        ),
-        executor.EVALUATION_KEY: ChannelParameter(
-            type=standard_artifacts.ModelEvaluation, optional=True
-        ),
-        executor.BASELINE_MODEL_KEY: ChannelParameter(type=standard_artifacts.Model, optional=True),
-    }
-    OUTPUTS = {
-        executor.BLESSING_KEY: ChannelParameter(type=standard_artifacts.ModelBlessing),
-        executor.REPORT_KEY: ChannelParameter(type=GateReport),
-    }
+__all__ = ["BlessingGate"]
 
 
 class BlessingGate(base_component.BaseComponent):
@@ -76,8 +45,8 @@ class BlessingGate(base_component.BaseComponent):
     See ``docs/gates.md`` for every check and its configuration.
     """
 
-    SPEC_CLASS = BlessingGateSpec
-    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.BlessingGateExecutor)
+    SPEC_CLASS = spec.BlessingGateSpec
+    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(BlessingGateExecutor)
 
     def __init__(
         self,
@@ -99,6 +68,7 @@ class BlessingGate(base_component.BaseComponent):
         require_no_anomalies: Optional[bool] = None,
         anomalies_splits: Optional[Sequence[str]] = None,
         no_baseline_policy: str = "require_floors",
+        drift_no_baseline_policy: str = "fail",
         metrics_source: str = "auto",
         override: Optional[str] = None,
         override_justification: str = "",
@@ -134,6 +104,9 @@ class BlessingGate(base_component.BaseComponent):
           anomalies_splits: only these splits count for ``require_no_anomalies``.
           no_baseline_policy: first model (no baseline) with ``champion_metric`` set:
             ``"require_floors"`` (default: the metric floors decide), ``"bless"``, ``"reject"``.
+          drift_no_baseline_policy: the drift report had no baseline (a first run) and
+            ``require_no_drift`` is on: ``"fail"`` (default, fail closed) or ``"pass"`` (the
+            check passes with the reason "first run: no baseline").
           metrics_source: ``"auto"`` (evaluation if connected, else the model's
             ``metrics.json``), ``"evaluation"`` or ``"model"``.
           override: ``"bless"`` or ``"reject"`` forces the outcome (checks still run and are
@@ -142,55 +115,48 @@ class BlessingGate(base_component.BaseComponent):
           custom_config: settings for checks added by a ``BlessingGateExecutor`` subclass.
           gate_config: alternatively, a whole :class:`~tfx_addons_lab.gates.GateConfig` (or
             its dict); keyword arguments given explicitly take precedence.
-          custom_executor_spec: e.g. ``executor_spec.ExecutorClassSpec(MyGateExecutor)``.
+          custom_executor_spec: e.g. ``executor_spec.ExecutorClassSpec(MyGateExecutor)``
+            (deprecated by TFX; prefer a subclass of BlessingGate with ``EXECUTOR_SPEC``).
 
         Raises:
           InvalidInputError: the configuration is invalid (e.g. an override without a
-            justification), naming the offending key.
+            justification), naming the offending key; the gate requires no drift from a
+            DriftValidator that can never have a baseline; or it checks a metric the wired
+            Evaluator's EvalConfig does not produce.
         """
-        if isinstance(gate_config, GateConfig):
-            base = gate_config.to_dict()
-        else:
-            base = GateConfig.from_dict(gate_config or {}).to_dict()
-        given = {
-            "metric_thresholds": metric_thresholds,
-            "champion_metric": champion_metric,
-            "min_improvement": min_improvement,
-            "min_relative_improvement": min_relative_improvement,
-            "higher_is_better": higher_is_better,
-            "anomalies_splits": list(anomalies_splits) if anomalies_splits else None,
-            "no_baseline_policy": no_baseline_policy,
-            "metrics_source": metrics_source,
-            "override": override,
-            "override_justification": override_justification,
-            "custom_config": custom_config,
-        }
-        defaults = GateConfig().to_dict()
-        for key, value in given.items():
-            # An argument left at its default does not undo the same key in gate_config.
-            if value is not None and (gate_config is None or value != defaults[key]):
-                base[key] = value
-        connected = {
-            "require_model_blessing": (require_model_blessing, model_blessing),
-            "require_infra_blessing": (require_infra_blessing, infra_blessing),
-            "require_no_drift": (require_no_drift, drift_report),
-            "require_no_anomalies": (require_no_anomalies, anomalies),
-        }
-        for key, (value, channel) in connected.items():
-            if value is not None:
-                base[key] = bool(value)
-            else:  # default: required when connected (or when gate_config says so)
-                base[key] = bool(base.get(key)) or channel is not None
-        config = GateConfig.from_dict(base)
-        for key, (_, channel) in connected.items():
-            if getattr(config, key) and channel is None:
-                _LOG.warning(
-                    "BlessingGate: %s is on but its input is not connected; the gate will "
-                    "refuse every model (fail closed)",
-                    key,
-                )
+        config = spec.build_gate_config(
+            gate_config,
+            arguments={
+                "metric_thresholds": metric_thresholds,
+                "champion_metric": champion_metric,
+                "min_improvement": min_improvement,
+                "min_relative_improvement": min_relative_improvement,
+                "higher_is_better": higher_is_better,
+                "anomalies_splits": list(anomalies_splits) if anomalies_splits else None,
+                "no_baseline_policy": no_baseline_policy,
+                "drift_no_baseline_policy": drift_no_baseline_policy,
+                "metrics_source": metrics_source,
+                "override": override,
+                "override_justification": override_justification,
+                "custom_config": custom_config,
+            },
+            requirements={
+                "require_model_blessing": require_model_blessing,
+                "require_infra_blessing": require_infra_blessing,
+                "require_no_drift": require_no_drift,
+                "require_no_anomalies": require_no_anomalies,
+            },
+            connected={
+                spec.MODEL_BLESSING_KEY: model_blessing is not None,
+                spec.INFRA_BLESSING_KEY: infra_blessing is not None,
+                spec.DRIFT_REPORT_KEY: drift_report is not None,
+                spec.ANOMALIES_KEY: anomalies is not None,
+            },
+        )
+        spec.check_drift_wiring(config, drift_report)
+        spec.check_metric_names(config, evaluation)
         self.gate_config = config
-        spec = BlessingGateSpec(
+        component_spec = spec.BlessingGateSpec(
             model=model,
             model_blessing=model_blessing,
             infra_blessing=infra_blessing,
@@ -198,8 +164,8 @@ class BlessingGate(base_component.BaseComponent):
             anomalies=anomalies,
             evaluation=evaluation,
             baseline_model=baseline_model,
-            gate_config=json.dumps(config.to_dict(), sort_keys=True),
+            gate_config=config.to_json(),
             blessing=types.Channel(type=standard_artifacts.ModelBlessing),
             report=types.Channel(type=GateReport),
         )
-        super().__init__(spec=spec, custom_executor_spec=custom_executor_spec)
+        super().__init__(spec=component_spec, custom_executor_spec=custom_executor_spec)

@@ -7,16 +7,15 @@ They live in an importable module (never ``__main__``) so pipelines that use the
 compile for Kubeflow Pipelines / Vertex AI.
 """
 
-import json
 import logging
-import os
 from typing import Dict
 
 from tfx import v1 as tfx
 from tfx.types import artifact_utils, standard_artifacts
 
-from tfx_addons_lab.components.types import GateReport
+from tfx_addons_lab import artifact_io as io
 from tfx_addons_lab.errors import GateFailedError
+from tfx_addons_lab.specs.artifacts import GateReport
 
 _LOG = logging.getLogger(__name__)
 
@@ -30,7 +29,7 @@ def count_examples(examples: standard_artifacts.Examples) -> Dict[str, int]:
     counts: Dict[str, int] = {}
     for split in artifact_utils.decode_split_names(examples.split_names):
         split_uri = artifact_utils.get_split_uri([examples], split)
-        files = tf.io.gfile.glob(os.path.join(split_uri, "*"))
+        files = io.glob(io.join(split_uri, "*"))
         n = 0
         for path in files:
             compression = "GZIP" if path.endswith(".gz") else None
@@ -41,12 +40,10 @@ def count_examples(examples: standard_artifacts.Examples) -> Dict[str, int]:
 
 def write_gate_report(report: GateReport, passed: bool, reason: str, details: dict) -> None:
     """Write ``gate_report.json`` into ``report`` and set its ``passed``/``reason`` properties."""
-    import tensorflow as tf
-
-    tf.io.gfile.makedirs(report.uri)
-    payload = {"passed": passed, "reason": reason, **details}
-    with tf.io.gfile.GFile(os.path.join(report.uri, GATE_REPORT_FILE), "w") as f:
-        f.write(json.dumps(payload, indent=2, sort_keys=True))
+    io.makedirs(report.uri)
+    io.write_json(
+        io.join(report.uri, GATE_REPORT_FILE), {"passed": passed, "reason": reason, **details}
+    )
     report.set_int_custom_property("passed", int(passed))
     report.set_string_custom_property("reason", reason)
 
@@ -120,12 +117,11 @@ def AnomaliesGate(
         fails the pipeline run; 0 only records them and lets the run continue.
       splits: comma-separated split names to check (e.g. ``"train,eval"``); empty checks all.
     """
-    from tfx_addons_lab.executors.blessing_gate import read_example_anomalies
     from tfx_addons_lab.gates import format_anomalies
 
     wanted = [s.strip() for s in splits.split(",") if s.strip()]
     try:
-        found = read_example_anomalies(anomalies, wanted or None)
+        found = io.read_example_anomalies(anomalies, wanted or None)
     except FileNotFoundError as exc:
         raise GateFailedError(
             f"AnomaliesGate: cannot read the anomalies at {anomalies.uri}: {exc}; connect the "

@@ -8,43 +8,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Dict, Optional, Sequence
 
 from tfx import types
 from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import standard_artifacts
-from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
-from tfx.types.system_executions import Deploy
 
 from tfx_addons_lab.executors.registry_pusher import RegistryPusherExecutor
-from tfx_addons_lab.registry.base import validate_alias, validate_name
+from tfx_addons_lab.registry.base import validate_name
+from tfx_addons_lab.specs import registry_pusher as spec
 
-REGISTRY_URI_KEY = "registry_uri"
-MODEL_NAME_KEY = "model_name"
-ALIASES_KEY = "aliases"
-METADATA_KEY = "metadata"
-
-
-class RegistryPusherSpec(ComponentSpec):
-    """Spec of :class:`RegistryPusher` (``aliases`` and ``metadata`` are JSON strings)."""
-
-    PARAMETERS = {
-        REGISTRY_URI_KEY: ExecutionParameter(type=str),
-        MODEL_NAME_KEY: ExecutionParameter(type=str),
-        ALIASES_KEY: ExecutionParameter(type=str, optional=True),
-        METADATA_KEY: ExecutionParameter(type=str, optional=True),
-    }
-    INPUTS = {
-        "model": ChannelParameter(type=standard_artifacts.Model),
-        "model_blessing": ChannelParameter(type=standard_artifacts.ModelBlessing, optional=True),
-        "infra_blessing": ChannelParameter(type=standard_artifacts.InfraBlessing, optional=True),
-        "examples": ChannelParameter(type=standard_artifacts.Examples, optional=True),
-    }
-    OUTPUTS = {
-        "pushed_model": ChannelParameter(type=standard_artifacts.PushedModel),
-    }
-    TYPE_ANNOTATION = Deploy
+__all__ = ["RegistryPusher"]
 
 
 class RegistryPusher(base_component.BaseComponent):
@@ -72,7 +46,10 @@ class RegistryPusher(base_component.BaseComponent):
 
     Args:
       model: the ``Model`` channel (usually ``trainer.outputs["model"]``).
-      registry_uri: where to push; see :func:`tfx_addons_lab.registry.open_registry`.
+      registry_uri: where to push; see :func:`tfx_addons_lab.registry.open_registry`. Checked
+        when the pipeline is built: an unknown scheme, an existing file, or a filesystem
+        registry on an object store (``gs://``, ``s3://``...) is refused. On Vertex AI or
+        Kubeflow, use an MLflow server (``mlflow+https://...``); the model may live on gs://.
       model_name: the registered model name (letters, digits, ``.``, ``_``, ``-``).
       model_blessing: optional ``ModelBlessing`` (Evaluator or BlessingGate).
       infra_blessing: optional ``InfraBlessing`` (InfraValidator).
@@ -85,7 +62,7 @@ class RegistryPusher(base_component.BaseComponent):
         the version (``examples``, ``data_spans``), so lineage survives outside ML Metadata.
     """
 
-    SPEC_CLASS = RegistryPusherSpec
+    SPEC_CLASS = spec.RegistryPusherSpec
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(RegistryPusherExecutor)
 
     def __init__(
@@ -101,27 +78,15 @@ class RegistryPusher(base_component.BaseComponent):
         examples: Optional[types.BaseChannel] = None,
     ):
         validate_name(model_name)
-        if isinstance(aliases, str):
-            aliases = [aliases]
-        for alias in aliases or []:
-            validate_alias(alias)
-        try:
-            metadata_json = json.dumps(metadata or {}, sort_keys=True)
-        except TypeError as exc:
-            from tfx_addons_lab.errors import InvalidInputError
-
-            raise InvalidInputError(
-                f"RegistryPusher metadata must be JSON serializable: {exc}"
-            ) from None
-        spec = RegistryPusherSpec(
+        component_spec = spec.RegistryPusherSpec(
             model=model,
             model_blessing=model_blessing,
             infra_blessing=infra_blessing,
             examples=examples,
-            registry_uri=str(registry_uri),
+            registry_uri=spec.validate_registry_uri(registry_uri),
             model_name=model_name,
-            aliases=json.dumps(list(aliases or [])),
-            metadata=metadata_json,
+            aliases=spec.aliases_json(aliases),
+            metadata=spec.metadata_json(metadata),
             pushed_model=types.Channel(type=standard_artifacts.PushedModel),
         )
-        super().__init__(spec=spec, custom_executor_spec=custom_executor_spec)
+        super().__init__(spec=component_spec, custom_executor_spec=custom_executor_spec)

@@ -115,3 +115,67 @@ def to_anomalies(report: DriftReport):
         r.short_description = "Dataset drift"
         r.description = report.summary_line()
     return out
+
+
+# ------------------------------------------------------------------- reading and merging
+
+
+def parse_anomalies(raw: bytes, source: str = "anomalies"):
+    """An ``Anomalies`` proto from the bytes of a ``SchemaDiff.pb`` (binary, or text format).
+
+    Raises:
+      ValueError: naming ``source`` when the bytes are neither.
+    """
+    from google.protobuf import message, text_format
+    from tensorflow_metadata.proto.v0 import anomalies_pb2
+
+    proto = anomalies_pb2.Anomalies()
+    try:
+        proto.ParseFromString(raw)
+        return proto
+    except message.DecodeError:
+        pass
+    try:
+        return text_format.Parse(raw.decode("utf-8"), anomalies_pb2.Anomalies())
+    except (UnicodeDecodeError, text_format.ParseError) as exc:
+        raise ValueError(f"{source} is not an Anomalies proto (binary or text): {exc}") from None
+
+
+def anomalies_to_dicts(proto, split: str = "") -> list:
+    """Flatten an ``Anomalies`` proto: ``[{"split", "feature", "severity", "description",
+    "types"}]``, the data-set-level anomaly (if any) as feature ``(dataset)``."""
+    from tensorflow_metadata.proto.v0 import anomalies_pb2
+
+    info_cls = anomalies_pb2.AnomalyInfo
+
+    def row(feature: str, info) -> dict:
+        return {
+            "split": split,
+            "feature": feature,
+            "severity": info_cls.Severity.Name(info.severity),
+            "description": info.description or info.short_description,
+            "types": ",".join(info_cls.Type.Name(r.type) for r in info.reason),
+        }
+
+    out = [row(feature, info) for feature, info in sorted(proto.anomaly_info.items())]
+    if proto.HasField("dataset_anomaly_info"):
+        out.append(row("(dataset)", proto.dataset_anomaly_info))
+    return out
+
+
+def merge_anomalies(into, other) -> None:
+    """Merge ``other`` into ``into`` (two ``Anomalies`` protos of the same split)."""
+    for name, info in other.anomaly_info.items():
+        if name not in into.anomaly_info:
+            into.anomaly_info[name].CopyFrom(info)
+            continue
+        target = into.anomaly_info[name]
+        target.reason.extend(info.reason)
+        target.severity = max(target.severity, info.severity)
+        target.short_description = "; ".join(
+            s for s in (target.short_description, info.short_description) if s
+        )
+        target.description = " ".join(s for s in (target.description, info.description) if s)
+    into.drift_skew_info.extend(other.drift_skew_info)
+    if other.HasField("dataset_anomaly_info"):
+        into.dataset_anomaly_info.reason.extend(other.dataset_anomaly_info.reason)

@@ -8,7 +8,7 @@ escaped with :func:`html.escape`.
 from __future__ import annotations
 
 import html
-from typing import List
+from typing import Any, Dict, List
 
 from tfx_addons_lab.drift.report import DriftReport, FeatureDrift, _fmt
 
@@ -151,3 +151,38 @@ def render_html(report: DriftReport, title: str = "Data drift report") -> str:
 p-value methods flag drift when p &lt; threshold; distance methods when value &ge; threshold.</p>
 </body></html>
 """
+
+
+def render_index(index: Dict[str, Any]) -> str:
+    """A small self-contained page linking the per-comparison reports."""
+    esc = html.escape
+    verdict = "DATASET DRIFT" if index["dataset_drifted"] else "no dataset drift"
+    if index["status"] == "no_baseline":
+        verdict = "no baseline"
+    rows = []
+    for c in index["comparisons"]:
+        state = (
+            "no baseline"
+            if c["status"] == "no_baseline"
+            else ("DRIFT" if c["dataset_drifted"] else "ok")
+        )
+        rows.append(
+            "<tr>"
+            f'<td><a href="{esc(c["html"])}">{esc(c["name"])}</a></td>'
+            f"<td>{esc(c['current_name'])}</td><td>{esc(c['baseline_name'])}</td>"
+            f"<td>{esc(state)}</td><td>{c['drift_share']:.0%}</td>"
+            f"<td>{esc(', '.join(c['drifted_features']))}</td>"
+            "</tr>"
+        )
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Drift reports</title>"
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style></head><body>"
+        f"<h1>{esc(verdict)}</h1>"
+        f"<p>Largest drift share {index['drift_share']:.0%} over "
+        f"{len(index['comparisons'])} comparisons.</p>"
+        "<table><tr><th>comparison</th><th>current</th><th>baseline</th><th>verdict</th>"
+        "<th>drift share</th><th>drifted features</th></tr>"
+        + "".join(rows)
+        + "</table></body></html>"
+    )

@@ -20,75 +20,20 @@ Example (a pusher that also tells a server to reload)::
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from tfx import types
 from tfx.components.pusher import executor as pusher_executor
 from tfx.types import artifact_utils
 
-from tfx_addons_lab.errors import InvalidInputError
+from tfx_addons_lab import artifact_io as io
 from tfx_addons_lab.registry import ModelRegistry, ModelVersion, open_registry
+from tfx_addons_lab.specs import registry_pusher as spec
+
+__all__ = ["RegistryPusherExecutor"]
 
 _LOG = logging.getLogger(__name__)
-
-#: files looked for next to the model / in the blessing and merged into ``metadata["metrics"]``
-METRICS_FILES = ("metrics.json",)
-_MAX_METRICS_BYTES = 256 * 1024
-
-
-def _json_prop(exec_properties: Dict[str, Any], key: str, default: Any) -> Any:
-    raw = exec_properties.get(key)
-    if raw in (None, ""):
-        return default
-    try:
-        return json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError as exc:
-        raise InvalidInputError(f"RegistryPusher {key!r} is not valid JSON: {exc}") from None
-
-
-def artifact_properties(artifact: types.Artifact) -> Dict[str, Any]:
-    """The plain (int/float/string) custom properties of an artifact as a dict."""
-    out: Dict[str, Any] = {}
-    for key, value in artifact.mlmd_artifact.custom_properties.items():
-        kind = value.WhichOneof("value")
-        if kind in ("int_value", "double_value", "string_value"):
-            out[key] = getattr(value, kind)
-    return out
-
-
-def _examples_lineage(examples: types.Artifact) -> Dict[str, Any]:
-    """URI, span, version and splits of an ``Examples`` artifact (properties, then custom)."""
-    out: Dict[str, Any] = {"uri": examples.uri, "artifact_id": examples.id or None}
-    custom = artifact_properties(examples)
-    for key in ("span", "version", "split_names"):
-        value = None
-        if examples.has_property(key):
-            value = getattr(examples, key)
-        if value in (None, "") and key in custom:
-            value = custom[key]
-        if value not in (None, ""):
-            out[key] = value
-    return out
-
-
-def _read_metrics(folder: str) -> Optional[dict]:
-    import tensorflow as tf
-
-    for name in METRICS_FILES:
-        path = os.path.join(folder, name)
-        if tf.io.gfile.exists(path) and tf.io.gfile.stat(path).length <= _MAX_METRICS_BYTES:
-            try:
-                with tf.io.gfile.GFile(path) as f:
-                    value = json.load(f)
-            except ValueError:
-                _LOG.warning("RegistryPusher: %s is not valid JSON; not recorded", path)
-                continue
-            if isinstance(value, dict):
-                return value
-    return None
 
 
 class RegistryPusherExecutor(pusher_executor.Executor):
@@ -113,51 +58,28 @@ class RegistryPusherExecutor(pusher_executor.Executor):
         model was trained on, with their span/version),
         then the user's ``metadata`` parameter on top.
         """
-        model = artifact_utils.get_single_instance(input_dict["model"])
-        meta: Dict[str, Any] = {
-            "source_uri": model.uri,
-            "model_artifact_id": model.id or None,
-            "model_artifact_type": model.type_name,
-        }
+        model = artifact_utils.get_single_instance(input_dict[spec.MODEL_KEY])
         ctx = getattr(self, "_context", None)
-        info = getattr(ctx, "pipeline_info", None) if ctx else None
-        if info is not None and getattr(info, "id", ""):
-            meta["pipeline_name"] = info.id
-        run_id = getattr(ctx, "pipeline_run_id", None) if ctx else None
-        if run_id:
-            meta["pipeline_run_id"] = run_id
-        node = getattr(ctx, "pipeline_node", None) if ctx else None
-        if node is not None and node.node_info.id:
-            meta["component_id"] = node.node_info.id
-        for key in ("span", "version"):
-            if model.mlmd_artifact.custom_properties.get(key) is not None:
-                meta.setdefault("data_spans", {})[key] = artifact_properties(model).get(key)
-        trained_on = [_examples_lineage(ex) for ex in input_dict.get("examples") or []]
-        if trained_on:
-            meta["examples"] = trained_on
-            meta["data_spans"] = sorted({int(e["span"]) for e in trained_on if "span" in e})
-        reasons = []
-        for key in ("model_blessing", "infra_blessing"):
-            if input_dict.get(key):
-                blessing = artifact_utils.get_single_instance(input_dict[key])
-                props = artifact_properties(blessing)
-                meta["blessing" if key == "model_blessing" else key] = {
-                    "uri": blessing.uri,
-                    **props,
-                }
-                if props.get("reason"):
-                    reasons.append(str(props["reason"]))
-                metrics = _read_metrics(blessing.uri)
-                if metrics is not None:
-                    meta.setdefault("metrics", {}).update(metrics)
-        if reasons:
-            meta["gate_reasons"] = reasons
-        for folder in (model.uri, self.GetModelPath(input_dict)):
-            metrics = _read_metrics(folder)
-            if metrics is not None:
-                meta.setdefault("metrics", {}).update(metrics)
-        meta.update(_json_prop(exec_properties, "metadata", {}))
-        return {k: v for k, v in meta.items() if v is not None}
+        info = getattr(ctx, "pipeline_info", None)
+        node = getattr(ctx, "pipeline_node", None)
+        run = {
+            "pipeline_name": getattr(info, "id", None),
+            "pipeline_run_id": getattr(ctx, "pipeline_run_id", None),
+            "component_id": node.node_info.id if node is not None else None,
+        }
+        blessings = {
+            key: artifact_utils.get_single_instance(input_dict[key])
+            for key in (spec.MODEL_BLESSING_KEY, spec.INFRA_BLESSING_KEY)
+            if input_dict.get(key)
+        }
+        return spec.version_metadata(
+            model,
+            blessings,
+            list(input_dict.get(spec.EXAMPLES_KEY) or []),
+            run,
+            metrics_folders=[model.uri, self.GetModelPath(input_dict)],
+            user_metadata=spec.json_parameter(exec_properties, spec.METADATA_KEY, {}),
+        )
 
     def push(
         self, registry: ModelRegistry, name: str, model_path: str, metadata: Dict[str, Any]
@@ -185,10 +107,10 @@ class RegistryPusherExecutor(pusher_executor.Executor):
         exec_properties: Dict[str, Any],
     ) -> None:
         self._log_startup(input_dict, output_dict, exec_properties)
-        pushed = artifact_utils.get_single_instance(output_dict["pushed_model"])
-        uri = str(exec_properties["registry_uri"])
-        name = str(exec_properties["model_name"])
-        aliases = list(_json_prop(exec_properties, "aliases", []))
+        pushed = artifact_utils.get_single_instance(output_dict[spec.PUSHED_MODEL_KEY])
+        uri = str(exec_properties[spec.REGISTRY_URI_KEY])
+        name = str(exec_properties[spec.MODEL_NAME_KEY])
+        aliases = list(spec.json_parameter(exec_properties, spec.ALIASES_KEY, []))
         pushed.set_string_custom_property("registry_uri", uri)
         pushed.set_string_custom_property("registry_model_name", name)
         if not self.CheckBlessing(input_dict):
@@ -196,9 +118,10 @@ class RegistryPusherExecutor(pusher_executor.Executor):
             _LOG.info("RegistryPusher: model not blessed; nothing pushed to %s", uri)
             return
         registry = self.open_registry(uri)
-        model_path = self.GetModelPath(input_dict)
         metadata = self.build_metadata(input_dict, exec_properties)
-        version = self.push(registry, name, model_path, metadata)
+        # A remote model (gs://, s3://...) is copied to a local folder for the backend.
+        with io.staged_locally(self.GetModelPath(input_dict)) as model_path:
+            version = self.push(registry, name, model_path, metadata)
         held = self.set_aliases(registry, version, aliases)
         version.aliases = held
         self.after_push(version, registry)
@@ -218,11 +141,8 @@ class RegistryPusherExecutor(pusher_executor.Executor):
 
     def _write_record(self, folder: str, version: ModelVersion, uri: str) -> None:
         """Write ``registry_version.json`` (the pushed version, minus checksums) to the output."""
-        import tensorflow as tf
-
-        tf.io.gfile.makedirs(folder)
+        io.makedirs(folder)
         record = version.to_dict()
         record.pop("checksums", None)
         record["registry_uri"] = uri
-        with tf.io.gfile.GFile(os.path.join(folder, "registry_version.json"), "w") as f:
-            f.write(json.dumps(record, indent=2, sort_keys=True))
+        io.write_json(io.join(folder, spec.RECORD_FILE), record)

@@ -13,6 +13,7 @@ Used by :class:`tfx_addons_lab.executors.BlessingGateExecutor`, and usable on it
 from __future__ import annotations
 
 from tfx_addons_lab.gates.policy import (
+    DRIFT_NO_BASELINE_POLICIES,
     METRICS_SOURCES,
     NO_BASELINE_POLICIES,
     OVERRIDES,
@@ -29,8 +30,10 @@ from tfx_addons_lab.gates.policy import (
     format_anomalies,
     run_checks,
 )
+from tfx_addons_lab.gates.signals import Signals
 
 __all__ = [
+    "DRIFT_NO_BASELINE_POLICIES",
     "METRICS_SOURCES",
     "NO_BASELINE_POLICIES",
     "OVERRIDES",
@@ -38,6 +41,7 @@ __all__ = [
     "GateConfig",
     "GateDecision",
     "GatePolicy",
+    "Signals",
     "check_blessing",
     "check_champion",
     "check_metric_bounds",

@@ -5,20 +5,10 @@ or the CLI) into a :class:`GateDecision`: blessed or not, with one :class:`Check
 configured check. Every configured signal that is missing, empty or unreadable yields a
 failing check, so the policy fails closed: it never blesses by accident.
 
-Signals (:func:`decide` reads these keys of a plain dict; absent keys mean "not available"):
-
-==========================  ===========================================================
-``candidate_metrics``       ``{metric: float}`` of the candidate model
-``metrics_source``          free text naming where the metrics came from (for the report)
-``baseline_present``        ``True`` when a baseline / champion model exists
-``baseline_metrics``        ``{metric: float}`` of the baseline model
-``model_blessing``          ``True``/``False`` (the upstream ``blessed`` property) or ``None``
-``infra_blessing``          ``True``/``False`` or ``None``
-``dataset_drifted``         ``True``/``False`` or ``None``
-``drifted_features``        optional list of drifted feature names (for the reason)
-``anomalies``               list of ``{"split", "feature", "severity", "description"}``
-``errors``                  ``{signal: message}`` why a signal could not be read
-==========================  ===========================================================
+Signals are a :class:`~tfx_addons_lab.gates.signals.Signals` (or a plain dict of the same
+keys, validated by :meth:`Signals.from_mapping`). Only exact, finite, well-typed values pass a
+check: a missing signal, a non-finite metric, a blessing that is not exactly 0/1, a drift
+verdict that is not exactly true/false all fail the check with a reason naming the signal.
 """
 
 from __future__ import annotations
@@ -26,11 +16,13 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from tfx_addons_lab.errors import InvalidInputError
+from tfx_addons_lab.gates.signals import DRIFT_NO_BASELINE, Signals, is_number
 
 NO_BASELINE_POLICIES = ("bless", "reject", "require_floors")
+DRIFT_NO_BASELINE_POLICIES = ("pass", "fail")
 OVERRIDES = ("bless", "reject")
 METRICS_SOURCES = ("auto", "evaluation", "model")
 _BOUND_KEYS = ("lower_bound", "upper_bound")
@@ -57,7 +49,7 @@ class CheckResult:
             "name": self.name,
             "passed": bool(self.passed),
             "reason": self.reason,
-            "details": _jsonable(self.details),
+            "details": jsonable(self.details),
         }
 
     @classmethod
@@ -97,7 +89,7 @@ class GateDecision:
             "passed": bool(self.blessed),
             "reason": self.reason,
             "checks": [c.to_dict() for c in self.checks],
-            "override": _jsonable(self.override),
+            "override": jsonable(self.override),
         }
 
     def to_json(self, indent: Optional[int] = 2) -> str:
@@ -134,6 +126,10 @@ class GateConfig:
         model): ``"bless"`` passes the champion check, ``"reject"`` fails it,
         ``"require_floors"`` passes it only if ``metric_thresholds`` are configured (they
         then decide).
+      drift_no_baseline_policy: when ``require_no_drift`` is on and the drift report had no
+        baseline (a first run): ``"fail"`` (default, fail closed) refuses the model,
+        ``"pass"`` passes the check with the reason "first run: no baseline" (never "no
+        dataset drift").
       metrics_source: ``"auto"`` (TFMA evaluation if connected, else the model's
         ``metrics.json``), ``"evaluation"`` or ``"model"``.
       override: ``None``, ``"bless"`` or ``"reject"``: force the outcome.
@@ -152,6 +148,7 @@ class GateConfig:
     require_no_anomalies: bool = False
     anomalies_splits: List[str] = field(default_factory=list)
     no_baseline_policy: str = "require_floors"
+    drift_no_baseline_policy: str = "fail"
     metrics_source: str = "auto"
     override: Optional[str] = None
     override_justification: str = ""
@@ -226,6 +223,11 @@ class GateConfig:
                 "'metric_thresholds' is empty, so a first model could never be judged; set "
                 "metric_thresholds or no_baseline_policy='bless' / 'reject'"
             )
+        if self.drift_no_baseline_policy not in DRIFT_NO_BASELINE_POLICIES:
+            raise InvalidInputError(
+                f"gate config 'drift_no_baseline_policy' is {self.drift_no_baseline_policy!r}; "
+                f"use one of {list(DRIFT_NO_BASELINE_POLICIES)}"
+            )
         if self.metrics_source not in METRICS_SOURCES:
             raise InvalidInputError(
                 f"gate config 'metrics_source' is {self.metrics_source!r}; use one of "
@@ -248,20 +250,8 @@ class GateConfig:
         self.custom_config = dict(self.custom_config)
         return self
 
-    @property
-    def has_checks(self) -> bool:
-        """Whether any built-in check is configured."""
-        return bool(
-            self.metric_thresholds
-            or self.champion_metric
-            or self.require_model_blessing
-            or self.require_infra_blessing
-            or self.require_no_drift
-            or self.require_no_anomalies
-        )
-
     def to_dict(self) -> Dict[str, Any]:
-        return _jsonable(asdict(self))
+        return jsonable(asdict(self))
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
@@ -311,21 +301,13 @@ def check_metric_bounds(
         "upper_bound": upper_bound,
         "source": source or None,
     }
-    if metrics is None or not metrics:
+    if not isinstance(metrics, Mapping) or not metrics:
         why = error or "no candidate metrics were available"
         return CheckResult(name, False, f"cannot check {metric}: {why}", details)
-    value = _lookup(metrics, metric)
-    if value is None:
-        return CheckResult(
-            name,
-            False,
-            f"metric {metric!r} not found in the candidate metrics ({source or 'unknown source'}); "
-            f"available: {sorted(metrics)}",
-            details,
-        )
+    value, problem = _lookup(metrics, metric, "candidate")
     details["value"] = value
-    if math.isnan(value):
-        return CheckResult(name, False, f"{metric} is NaN", details)
+    if problem:
+        return CheckResult(name, False, f"{problem} ({source or 'unknown source'})", details)
     if lower_bound is not None and value < lower_bound:
         return CheckResult(
             name, False, f"{metric}={value:.4g} below floor {lower_bound:g}", details
@@ -394,25 +376,21 @@ def check_champion(
         return CheckResult(
             name, False, "no baseline yet (first model): no_baseline_policy=reject", details
         )
-    if not candidate:
+    if not isinstance(candidate, Mapping) or not candidate:
         why = candidate_error or "no candidate metrics were available"
         return CheckResult(
             name, False, f"cannot compare {metric} with the champion: {why}", details
         )
-    if not baseline:
+    if not isinstance(baseline, Mapping) or not baseline:
         why = baseline_error or "no baseline metrics were available"
         return CheckResult(
             name, False, f"a baseline exists but its {metric} is unknown: {why}", details
         )
-    cand, base = _lookup(candidate, metric), _lookup(baseline, metric)
+    cand, cand_problem = _lookup(candidate, metric, "candidate")
+    base, base_problem = _lookup(baseline, metric, "baseline")
     details.update(candidate=cand, baseline=base)
-    if cand is None or base is None:
-        which = "candidate" if cand is None else "baseline"
-        return CheckResult(
-            name, False, f"metric {metric!r} missing from the {which} metrics", details
-        )
-    if math.isnan(cand) or math.isnan(base):
-        return CheckResult(name, False, f"{metric} is NaN (candidate or baseline)", details)
+    if cand_problem or base_problem:
+        return CheckResult(name, False, cand_problem or base_problem, details)
     gain = (cand - base) if higher_is_better else (base - cand)
     details["improvement"] = gain
     rel = (
@@ -439,25 +417,58 @@ def check_champion(
 def check_blessing(signal: str, value: Optional[bool], error: str = "") -> CheckResult:
     """An upstream blessing (``model_blessing`` / ``infra_blessing``) must be blessed."""
     details = {"blessed": value}
-    if value is None:
+    if error or value is None:
         why = error or f"no {signal} input (connect it or turn off require_{signal})"
         return CheckResult(signal, False, f"{signal} missing: {why}", details)
+    if not isinstance(value, bool):
+        return CheckResult(
+            signal, False, f"{signal} is {value!r}, not BLESSED (1) or NOT_BLESSED (0)", details
+        )
     if not value:
         return CheckResult(signal, False, f"upstream {signal} is NOT_BLESSED", details)
     return CheckResult(signal, True, f"upstream {signal} is BLESSED", details)
 
 
 def check_no_drift(
-    dataset_drifted: Optional[bool], drifted_features: Sequence[str] = (), error: str = ""
+    dataset_drifted: Optional[bool],
+    drifted_features: Sequence[str] = (),
+    error: str = "",
+    status: str = "ok",
+    no_baseline_policy: str = "fail",
 ) -> CheckResult:
-    """The drift report must not flag dataset drift."""
-    details = {"dataset_drifted": dataset_drifted, "drifted_features": list(drifted_features)}
-    if dataset_drifted is None:
+    """The drift report must not flag dataset drift, and must have compared something.
+
+    A report without a baseline (first run) is judged by ``no_baseline_policy``: ``"fail"``
+    refuses, ``"pass"`` passes with the reason "first run: no baseline"; it is never read as
+    "no dataset drift".
+    """
+    details = {
+        "dataset_drifted": dataset_drifted,
+        "drifted_features": list(drifted_features),
+        "status": status,
+        "drift_no_baseline_policy": no_baseline_policy,
+    }
+    if error or dataset_drifted is None:
         why = error or "no drift_report input (connect it or turn off require_no_drift)"
         return CheckResult("no_drift", False, f"drift report missing: {why}", details)
+    if not isinstance(dataset_drifted, bool):
+        return CheckResult(
+            "no_drift", False, f"dataset_drifted is {dataset_drifted!r}, not true/false", details
+        )
     if dataset_drifted:
         feats = f": {', '.join(drifted_features)}" if drifted_features else ""
         return CheckResult("no_drift", False, f"dataset drift detected{feats}", details)
+    if status == DRIFT_NO_BASELINE:
+        passed = no_baseline_policy == "pass"
+        return CheckResult(
+            "no_drift",
+            passed,
+            "first run: no baseline to compare with, drift not evaluated "
+            f"(drift_no_baseline_policy={no_baseline_policy})",
+            details,
+        )
+    if status != "ok":
+        return CheckResult("no_drift", False, f"unknown drift report status {status!r}", details)
     return CheckResult("no_drift", True, "no dataset drift", details)
 
 
@@ -468,7 +479,7 @@ def check_no_anomalies(
 ) -> CheckResult:
     """The ExampleAnomalies must be empty (optionally only for ``splits``)."""
     details: Dict[str, Any] = {"splits": list(splits) or None}
-    if anomalies is None:
+    if error or not isinstance(anomalies, (list, tuple)):
         why = error or "no anomalies input (connect it or turn off require_no_anomalies)"
         return CheckResult("no_anomalies", False, f"anomalies missing: {why}", details)
     found = [a for a in anomalies if not splits or a.get("split") in splits]
@@ -499,20 +510,18 @@ def format_anomalies(anomalies: Sequence[Mapping[str, Any]], limit: int = 5) -> 
 # ---------------------------------------------------------------------------------------------
 # The decision.
 
-CheckFn = Callable[[Mapping[str, Any], GateConfig], Sequence[CheckResult]]
 
-
-def run_checks(config: GateConfig, signals: Mapping[str, Any]) -> List[CheckResult]:
+def run_checks(config: GateConfig, signals: Union[Signals, Mapping[str, Any]]) -> List[CheckResult]:
     """Run every built-in check that ``config`` turns on, in a fixed order."""
-    errors: Mapping[str, str] = signals.get("errors") or {}
-    source = str(signals.get("metrics_source") or "")
-    candidate = signals.get("candidate_metrics")
+    sig = Signals.from_mapping(signals)
+    errors = sig.errors
+    source = sig.metrics_source
     checks: List[CheckResult] = []
     for metric, bounds in sorted(config.metric_thresholds.items()):
         checks.append(
             check_metric_bounds(
                 metric,
-                candidate,
+                sig.candidate_metrics,
                 bounds.get("lower_bound"),
                 bounds.get("upper_bound"),
                 source=source,
@@ -523,9 +532,9 @@ def run_checks(config: GateConfig, signals: Mapping[str, Any]) -> List[CheckResu
         checks.append(
             check_champion(
                 config.champion_metric,
-                candidate,
-                signals.get("baseline_metrics"),
-                bool(signals.get("baseline_present")),
+                sig.candidate_metrics,
+                sig.baseline_metrics,
+                sig.baseline_present,
                 min_improvement=config.min_improvement,
                 min_relative_improvement=config.min_relative_improvement,
                 higher_is_better=config.higher_is_better,
@@ -536,38 +545,32 @@ def run_checks(config: GateConfig, signals: Mapping[str, Any]) -> List[CheckResu
                 baseline_error=errors.get("baseline_metrics", ""),
             )
         )
-    if config.require_model_blessing:
-        checks.append(
-            check_blessing(
-                "model_blessing", signals.get("model_blessing"), errors.get("model_blessing", "")
-            )
-        )
-    if config.require_infra_blessing:
-        checks.append(
-            check_blessing(
-                "infra_blessing", signals.get("infra_blessing"), errors.get("infra_blessing", "")
-            )
-        )
+    for key, required in (
+        ("model_blessing", config.require_model_blessing),
+        ("infra_blessing", config.require_infra_blessing),
+    ):
+        if required:
+            checks.append(check_blessing(key, getattr(sig, key), errors.get(key, "")))
     if config.require_no_drift:
         checks.append(
             check_no_drift(
-                signals.get("dataset_drifted"),
-                signals.get("drifted_features") or (),
+                sig.dataset_drifted,
+                sig.drifted_features,
                 errors.get("dataset_drifted", ""),
+                status=sig.drift_status,
+                no_baseline_policy=config.drift_no_baseline_policy,
             )
         )
     if config.require_no_anomalies:
         checks.append(
-            check_no_anomalies(
-                signals.get("anomalies"), config.anomalies_splits, errors.get("anomalies", "")
-            )
+            check_no_anomalies(sig.anomalies, config.anomalies_splits, errors.get("anomalies", ""))
         )
     return checks
 
 
 def decide(
     config: GateConfig,
-    signals: Mapping[str, Any],
+    signals: Union[Signals, Mapping[str, Any]],
     extra_checks: Sequence[CheckResult] = (),
 ) -> GateDecision:
     """Run the configured checks, add ``extra_checks``, apply any override; fail closed.
@@ -608,30 +611,34 @@ def decide(
 
 
 def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidInputError(f"{where} must be a number, got {value!r}")
+    if not is_number(value) or not math.isfinite(float(value)):
+        raise InvalidInputError(f"{where} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _lookup(metrics: Mapping[str, Any], metric: str, side: str) -> tuple[Optional[float], str]:
+    """``(value, problem)``: the metric as a finite float, or why it cannot be used."""
+    if metric not in metrics:
+        return (
+            None,
+            f"metric {metric!r} not found in the {side} metrics; available: {sorted(metrics)}",
+        )
+    value = metrics[metric]
+    if not is_number(value):
+        return None, f"{side} {metric} is {value!r}, not a number"
     value = float(value)
-    if math.isnan(value):
-        raise InvalidInputError(f"{where} must be a number, got NaN")
-    return value
+    if not math.isfinite(value):
+        shown = "NaN" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+        return value, f"{side} {metric} is {shown}, not a finite number"
+    return value, ""
 
 
-def _lookup(metrics: Mapping[str, Any], metric: str) -> Optional[float]:
-    value = metrics.get(metric)
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Make ``value`` JSON-serialisable (floats inf/nan become strings)."""
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return str(value)
     if isinstance(value, (str, int, float, bool)) or value is None:

@@ -1,0 +1,192 @@
+"""Spec of ``RegistryPusher``: keys, ``RegistryPusherSpec`` and build-time parameter checks."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from tfx.types import standard_artifacts
+from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
+from tfx.types.system_executions import Deploy
+
+from tfx_addons_lab import artifact_io as io
+from tfx_addons_lab.errors import InvalidInputError
+
+_LOG = logging.getLogger(__name__)
+_MAX_METRICS_BYTES = 256 * 1024
+
+# Inputs, outputs and parameters.
+MODEL_KEY = "model"
+MODEL_BLESSING_KEY = "model_blessing"
+INFRA_BLESSING_KEY = "infra_blessing"
+EXAMPLES_KEY = "examples"
+PUSHED_MODEL_KEY = "pushed_model"
+REGISTRY_URI_KEY = "registry_uri"
+MODEL_NAME_KEY = "model_name"
+ALIASES_KEY = "aliases"
+METADATA_KEY = "metadata"
+
+#: Written into the ``PushedModel`` output: the pushed version, minus checksums.
+RECORD_FILE = "registry_version.json"
+#: Looked for next to the model and in the blessing; merged into ``metadata["metrics"]``.
+METRICS_FILE = "metrics.json"
+
+#: Schemes of object stores: a filesystem registry there has no atomic rename or lock.
+OBJECT_STORE_SCHEMES = ("gs", "s3", "hdfs", "az", "abfs", "abfss", "wasb", "wasbs", "oss")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9.\-]*)(\+[A-Za-z0-9.\-]+)?://")
+
+
+class RegistryPusherSpec(ComponentSpec):
+    """Spec of ``RegistryPusher`` (``aliases`` and ``metadata`` are JSON strings)."""
+
+    PARAMETERS = {
+        REGISTRY_URI_KEY: ExecutionParameter(type=str),
+        MODEL_NAME_KEY: ExecutionParameter(type=str),
+        ALIASES_KEY: ExecutionParameter(type=str, optional=True),
+        METADATA_KEY: ExecutionParameter(type=str, optional=True),
+    }
+    INPUTS = {
+        MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
+        MODEL_BLESSING_KEY: ChannelParameter(type=standard_artifacts.ModelBlessing, optional=True),
+        INFRA_BLESSING_KEY: ChannelParameter(type=standard_artifacts.InfraBlessing, optional=True),
+        EXAMPLES_KEY: ChannelParameter(type=standard_artifacts.Examples, optional=True),
+    }
+    OUTPUTS = {PUSHED_MODEL_KEY: ChannelParameter(type=standard_artifacts.PushedModel)}
+    TYPE_ANNOTATION = Deploy
+
+
+def validate_registry_uri(uri: Any) -> str:
+    """Refuse, at pipeline-build time, a registry the pusher could not use on the cluster.
+
+    Refused: a non-string or empty URI; an unknown scheme; a filesystem registry on an
+    object store (``gs://``, ``s3://``, ``hdfs://``...: no atomic rename or lock, so
+    concurrent pushers could lose or half-write versions); a path that is an existing file.
+    """
+    from tfx_addons_lab.registry import available_backends
+
+    choices = (
+        "a shared POSIX folder (/mnt/registry, file:///...), tfserving:///path, or an MLflow "
+        "server (mlflow+http://host:5000, mlflow+https://...)"
+    )
+    if not isinstance(uri, str) or not uri.strip():
+        raise InvalidInputError(f"RegistryPusher registry_uri {uri!r} is empty; use {choices}")
+    match = _SCHEME.match(uri)
+    if match:
+        scheme = match.group(1).lower()
+        if scheme in OBJECT_STORE_SCHEMES:
+            raise InvalidInputError(
+                f"RegistryPusher registry_uri {uri!r}: a filesystem registry on {scheme}:// is "
+                "not safe (object stores have no atomic rename or lock, so concurrent pushes "
+                f"could lose versions); use {choices}. On Vertex AI / Kubeflow use an MLflow "
+                "server; the model itself may stay on gs:// (it is staged for the push)"
+            )
+        if scheme not in available_backends():
+            raise InvalidInputError(
+                f"RegistryPusher registry_uri {uri!r}: unknown scheme {scheme!r}; known: "
+                f"{', '.join(available_backends())}; use {choices}"
+            )
+        path = uri[len("file://") :] if scheme == "file" else None
+    else:
+        path = uri
+    if path and os.path.isfile(path):
+        raise InvalidInputError(
+            f"RegistryPusher registry_uri {uri!r} is an existing file, not a folder; use {choices}"
+        )
+    return uri
+
+
+def aliases_json(aliases: Optional[Sequence[str]]) -> str:
+    """The ``aliases`` parameter: validated alias names as a JSON list."""
+    from tfx_addons_lab.registry.base import validate_alias
+
+    if isinstance(aliases, str):
+        aliases = [aliases]
+    names: List[str] = list(aliases or [])
+    for alias in names:
+        validate_alias(alias)
+    return json.dumps(names)
+
+
+def metadata_json(metadata: Optional[Dict[str, Any]]) -> str:
+    """The ``metadata`` parameter: the user's extra metadata as JSON."""
+    try:
+        return json.dumps(metadata or {}, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"RegistryPusher metadata must be JSON serializable (finite numbers): {exc}"
+        ) from None
+
+
+def json_parameter(exec_properties: Dict[str, Any], key: str, default: Any) -> Any:
+    """A JSON exec property decoded (``default`` when unset)."""
+    raw = exec_properties.get(key)
+    if raw in (None, ""):
+        return default
+    try:
+        return json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError as exc:
+        raise InvalidInputError(f"RegistryPusher {key!r} is not valid JSON: {exc}") from None
+
+
+def version_metadata(
+    model: Any,
+    blessings: Mapping[str, Any],
+    examples: Sequence[Any],
+    run: Mapping[str, Any],
+    metrics_folders: Sequence[str],
+    user_metadata: Mapping[str, Any],
+) -> Dict[str, Any]:
+    """The lineage stored with a registry version (see ``RegistryPusherExecutor.build_metadata``).
+
+    ``blessings`` maps ``model_blessing``/``infra_blessing`` to their artifacts, ``run`` holds
+    ``pipeline_name``, ``pipeline_run_id``, ``component_id``; a ``metrics.json`` in the
+    blessings or ``metrics_folders`` is merged into ``metrics``; ``user_metadata`` goes on top.
+    """
+    meta: Dict[str, Any] = {
+        "source_uri": model.uri,
+        "model_artifact_id": model.id or None,
+        "model_artifact_type": model.type_name,
+        **{k: v for k, v in run.items() if v},
+    }
+    own = io.custom_properties(model)
+    for key in ("span", "version"):
+        if key in own:
+            meta.setdefault("data_spans", {})[key] = own[key]
+    trained_on = [io.examples_lineage(ex) for ex in examples]
+    if trained_on:
+        meta["examples"] = trained_on
+        meta["data_spans"] = sorted({int(e["span"]) for e in trained_on if "span" in e})
+    reasons, folders = [], []
+    for key, blessing in blessings.items():
+        props = io.custom_properties(blessing)
+        meta["blessing" if key == MODEL_BLESSING_KEY else key] = {"uri": blessing.uri, **props}
+        if props.get("reason"):
+            reasons.append(str(props["reason"]))
+        folders.append(blessing.uri)
+    if reasons:
+        meta["gate_reasons"] = reasons
+    for folder in folders + list(metrics_folders):
+        metrics = _read_metrics(folder)
+        if metrics is not None:
+            meta.setdefault("metrics", {}).update(metrics)
+    meta.update(user_metadata)
+    return {k: v for k, v in meta.items() if v is not None}
+
+
+def _read_metrics(folder: str) -> Optional[dict]:
+    """The ``metrics.json`` of a folder as recorded metadata (``None`` if absent or unusable)."""
+    from tfx.dsl.io import fileio
+
+    from tfx_addons_lab.gates.signals import parse_metrics
+
+    path = io.join(folder, METRICS_FILE)
+    if not io.exists(path) or fileio.stat(path).length > _MAX_METRICS_BYTES:
+        return None
+    try:
+        return parse_metrics(io.read_json(path), path)
+    except ValueError as exc:
+        _LOG.warning("RegistryPusher: %s; not recorded", exc)
+        return None
