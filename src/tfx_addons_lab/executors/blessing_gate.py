@@ -188,7 +188,7 @@ class BlessingGateExecutor(base_executor.BaseExecutor):
         if raw is not None:
             from tfx_addons_lab.mlmd import value_of
 
-            return sig.parse_blessed(value_of(raw), f"{key} at {artifact.uri}")
+            return sig.parse_blessed(value_of(raw), f"{key} 'blessed' at {artifact.uri}")
         prefix = "INFRA_" if key == spec.INFRA_BLESSING_KEY else ""
         if io.exists(io.join(artifact.uri, prefix + spec.BLESSED_FILE)):
             return True
@@ -202,14 +202,12 @@ class BlessingGateExecutor(base_executor.BaseExecutor):
 
     def read_drift_report(self, artifact: types.Artifact) -> Tuple[bool, str, List[str]]:
         """``(dataset_drifted, status, drifted_features)`` from every ``report.json`` below the
-        artifact (an index and one report per comparison count as one verdict)."""
+        artifact (an index and one report per comparison count as one verdict); without any,
+        from the artifact's ``dataset_drifted``/``status``/``drifted_features`` properties."""
         paths = io.rglob(artifact.uri, spec.DRIFT_REPORT_FILE)
-        if not paths:
-            raise ValueError(
-                f"no {spec.DRIFT_REPORT_FILE} in {artifact.uri} (is it a DriftReport written by "
-                "DriftValidator?)"
-            )
-        return sig.parse_drift_reports((path, io.read_json(path)) for path in paths)
+        if paths:
+            return sig.parse_drift_reports((path, io.read_json(path)) for path in paths)
+        return sig.parse_drift_properties(io.custom_properties(artifact), artifact.uri)
 
     def read_anomalies(self, artifact: types.Artifact) -> List[Dict[str, str]]:
         """Every anomaly of every split: ``[{"split", "feature", "severity", "description"}]``."""

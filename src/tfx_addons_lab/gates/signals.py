@@ -127,8 +127,8 @@ class Signals:
         parsers = {
             "candidate_metrics": lambda v: parse_metrics(v, "candidate metrics"),
             "baseline_metrics": lambda v: parse_metrics(v, "baseline metrics"),
-            "model_blessing": lambda v: parse_blessed(v, "model_blessing"),
-            "infra_blessing": lambda v: parse_blessed(v, "infra_blessing"),
+            "model_blessing": lambda v: parse_blessed(v, "model_blessing 'blessed'"),
+            "infra_blessing": lambda v: parse_blessed(v, "infra_blessing 'blessed'"),
             "dataset_drifted": lambda v: _strict_bool(v, "dataset_drifted"),
             "anomalies": parse_anomaly_list,
         }
@@ -220,7 +220,7 @@ def parse_blessed(value: Any, what: str = "blessing") -> bool:
         return value
     if isinstance(value, int) and value in (0, 1):
         return value == 1
-    raise ValueError(f"{what} 'blessed' is {_show(value)}; expected the integer 1 or 0")
+    raise ValueError(f"{what} is {_show(value)}; expected the integer 1 or 0")
 
 
 def parse_anomaly_list(value: Any) -> List[Dict[str, Any]]:
@@ -283,6 +283,22 @@ def metrics_source(configured: str, evaluation_connected: bool) -> str:
     if configured == "auto":
         return "evaluation" if evaluation_connected else "model"
     return configured
+
+
+def parse_drift_properties(props: Mapping[str, Any], where: str) -> Tuple[bool, str, List[str]]:
+    """``(dataset_drifted, status, drifted_features)`` from a DriftReport's custom properties
+    (``dataset_drifted`` exactly 0 or 1, ``status``, comma-separated ``drifted_features``)."""
+    if "dataset_drifted" not in props:
+        raise ValueError(
+            f"no report.json and no 'dataset_drifted' property in {where} (is it a DriftReport "
+            "written by DriftValidator?)"
+        )
+    drifted = parse_blessed(props["dataset_drifted"], f"drift report {where}: dataset_drifted")
+    status = props.get("status", DRIFT_OK)
+    if status not in DRIFT_STATUSES:
+        raise ValueError(f"drift report {where}: unknown status {_show(status)}")
+    names = props.get("drifted_features", "")
+    return drifted, status, [n for n in str(names).split(",") if n]
 
 
 # ------------------------------------------------------------------------------ TFMA

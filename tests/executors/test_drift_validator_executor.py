@@ -1,0 +1,209 @@
+"""``DriftValidatorExecutor().Do()`` called directly (as TFX tests its executors), on a local
+and a ``ram://`` root, with every documented hook overridden by a subclass."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from tfx.types import standard_artifacts
+
+from tests.executors import artifacts as make
+from tfx_addons_lab import artifact_io as io
+from tfx_addons_lab.errors import DriftDetectedError, InvalidInputError
+from tfx_addons_lab.executors.drift_validator import DriftValidatorExecutor
+from tfx_addons_lab.specs import drift_validator as spec
+from tfx_addons_lab.specs.artifacts import DriftReport
+
+
+def _run(executor, root, comparisons, baseline=True, fail_on_drift=False, config=None, schema=None):
+    stats = make.statistics(
+        io.join(root, "stats"), {"train": make.frames(2.0), "eval": make.frames(0.0, seed=1)}, 11
+    )
+    inputs = {spec.STATISTICS_KEY: [stats]}
+    if baseline:
+        inputs[spec.BASELINE_STATISTICS_KEY] = [
+            make.statistics(io.join(root, "base"), {"train": make.frames(0.0, seed=2)}, 7)
+        ]
+    if schema is not None:
+        inputs[spec.SCHEMA_KEY] = [schema]
+    outputs = {
+        spec.ANOMALIES_KEY: [
+            make.output(standard_artifacts.ExampleAnomalies, io.join(root, "anom"))
+        ],
+        spec.DRIFT_REPORT_KEY: [make.output(DriftReport, io.join(root, "report"))],
+    }
+    props = {
+        spec.DRIFT_CONFIG_KEY: spec.config_json({"drift_share": 0.3, **(config or {})}),
+        spec.COMPARISONS_KEY: json.dumps(spec.normalize_comparisons(comparisons, baseline)),
+        spec.FAIL_ON_DRIFT_KEY: int(fail_on_drift),
+    }
+    executor.Do(inputs, outputs, props)
+    return outputs[spec.DRIFT_REPORT_KEY][0], outputs[spec.ANOMALIES_KEY][0]
+
+
+TWO = [
+    {"current": "train", "baseline": "train"},
+    {"current": "eval", "baseline": "train", "baseline_source": "statistics"},
+]
+
+
+def test_do_writes_reports_anomalies_and_properties(root):
+    report, anomalies = _run(DriftValidatorExecutor(), root, TWO)
+    index = io.read_json(io.join(report.uri, "report.json"))
+    assert index["kind"] == "index" and index["dataset_drifted"] is True
+    assert {c["name"] for c in index["comparisons"]} == {"train-vs-baseline-train", "eval-vs-train"}
+    per = io.read_json(io.join(report.uri, "train-vs-baseline-train", "report.json"))
+    assert "temp" in per["drifted_features"] and per["current_name"].startswith("train")
+    assert "<html" in io.read_text(io.join(report.uri, "report.html")).lower()
+    assert report.get_int_custom_property("dataset_drifted") == 1
+    assert report.get_string_custom_property("status") == "ok"
+    assert "temp" in report.get_string_custom_property("drifted_features").split(",")
+    from tfx_addons_lab.drift.anomalies import parse_anomalies
+
+    raw = io.read_bytes(io.join(anomalies.uri, "Split-train", "SchemaDiff.pb"))
+    assert "temp" in parse_anomalies(raw).anomaly_info
+
+
+def test_no_baseline_is_a_status_not_a_pass(root):
+    report, _ = _run(DriftValidatorExecutor(), root, None, baseline=False)
+    data = io.read_json(io.join(report.uri, "report.json"))
+    assert data["status"] == "no_baseline" and data["dataset_drifted"] is False
+    assert report.get_string_custom_property("status") == "no_baseline"
+
+
+def test_fail_on_drift_raises_after_writing_the_report(local_root):
+    with pytest.raises(DriftDetectedError, match="temp"):
+        _run(DriftValidatorExecutor(), local_root, None, fail_on_drift=True)
+    assert io.exists(io.join(local_root, "report", "report.json"))
+
+
+def test_missing_split_is_a_clear_error(local_root):
+    with pytest.raises(InvalidInputError, match="split 'serving' is not in the statistics"):
+        _run(DriftValidatorExecutor(), local_root, [{"current": "serving", "baseline": "train"}])
+
+
+# ---------------------------------------------------------------------------- hooks
+
+
+class _Recorder(DriftValidatorExecutor):
+    calls: list
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calls = []
+
+
+def test_hook_extra_methods_and_register_extra_methods(local_root):
+    from tests.components.drift_custom_executor import MEAN_SHIFT
+
+    class Custom(_Recorder):
+        extra_methods = [MEAN_SHIFT]
+
+        def register_extra_methods(self):
+            self.calls.append("register")
+            super().register_extra_methods()
+
+    from tfx_addons_lab.components.drift_validator import register_extra_methods
+
+    register_extra_methods(Custom)  # what the component does at pipeline-build time
+    ex = Custom()
+    report, _ = _run(ex, local_root, None, config={"numeric_method": "mean_shift"})
+    data = io.read_json(io.join(report.uri, "report.json"))
+    assert ex.calls == ["register"]
+    assert {f["method"] for f in data["features"] if f["type"] == "numeric"} == {"mean_shift"}
+
+
+def test_hook_load_statistics(local_root):
+    class SwapSides(_Recorder):
+        def load_statistics(self, artifact, split):
+            self.calls.append((artifact.id, split))
+            return super().load_statistics(artifact, "eval" if artifact.id == 11 else split)
+
+    ex = SwapSides()
+    report, _ = _run(ex, local_root, None)
+    assert (11, "train") in ex.calls and (7, "train") in ex.calls
+    # the current side is now the unshifted eval split: no drift against the baseline
+    assert io.read_json(io.join(report.uri, "report.json"))["dataset_drifted"] is False
+
+
+def test_hook_load_schema_and_build_config(local_root):
+    from tensorflow_metadata.proto.v0 import schema_pb2
+
+    class SchemaHints(_Recorder):
+        def load_schema(self, artifact):
+            self.calls.append("schema")
+            schema = schema_pb2.Schema()
+            feature = schema.feature.add(name="hour")
+            feature.int_domain.is_categorical = True
+            return schema
+
+        def build_config(self, config_dict, schema=None):
+            config = super().build_config(config_dict, schema)
+            self.calls.append(sorted(config.categorical_features))
+            return config
+
+    ex = SchemaHints()
+    schema = make.output(standard_artifacts.Schema, io.join(local_root, "schema"))
+    report, _ = _run(ex, local_root, None, schema=schema)
+    assert ex.calls == ["schema", ["hour"]]
+    hour = next(
+        f
+        for f in io.read_json(io.join(report.uri, "report.json"))["features"]
+        if f["name"] == "hour"
+    )
+    assert hour["type"] == "categorical"
+
+
+def test_hook_compare(local_root):
+    class NeverDrift(_Recorder):
+        def compare(self, baseline, current, config, baseline_name="", current_name=""):
+            self.calls.append(current_name)
+            return super().compare(current, current, config, baseline_name, current_name)
+
+    ex = NeverDrift()
+    report, _ = _run(ex, local_root, None)
+    assert ex.calls and ex.calls[0].startswith("train")
+    assert report.get_int_custom_property("dataset_drifted") == 0
+
+
+def test_hook_write_report_write_anomalies_check_verdict(local_root):
+    class Outputs(_Recorder):
+        def write_report(self, results, drift_report):
+            super().write_report(results, drift_report)
+            io.write_text(io.join(drift_report.uri, "extra.txt"), results[0].name)
+
+        def write_anomalies(self, results, anomalies, statistics):
+            self.calls.append(("anomalies", statistics.id))
+            super().write_anomalies(results, anomalies, statistics)
+
+        def check_verdict(self, results, drift_report, fail_on_drift):
+            self.calls.append(("verdict", fail_on_drift))  # never fails the run
+
+    ex = Outputs()
+    report, _ = _run(ex, local_root, None, fail_on_drift=True)
+    assert io.read_text(io.join(report.uri, "extra.txt")) == "train-vs-baseline-train"
+    assert ex.calls == [("anomalies", 11), ("verdict", True)]
+
+
+def test_component_subclass_with_its_own_executor_spec_registers_its_metric():
+    """TFX's documented extension path: subclass the component and set EXECUTOR_SPEC."""
+    from tfx.dsl.components.base import executor_spec
+    from tfx.types import channel
+
+    from tests.components.drift_custom_executor import MeanShiftExecutor
+    from tfx_addons_lab.components import DriftValidator
+    from tfx_addons_lab.drift import methods
+
+    methods._REGISTRY.pop("mean_shift", None)  # as in a fresh process: only the subclass knows it
+
+    class MeanShiftDriftValidator(DriftValidator):
+        EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(MeanShiftExecutor)
+
+    stats = channel.Channel(type=standard_artifacts.ExampleStatistics)
+    node = MeanShiftDriftValidator(
+        statistics=stats,
+        comparisons=[("eval", "train")],
+        drift_config={"numeric_method": "mean_shift"},
+    )
+    assert json.loads(node.exec_properties[spec.DRIFT_CONFIG_KEY])["numeric_method"] == "mean_shift"
