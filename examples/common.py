@@ -199,7 +199,7 @@ def print_summary(
     elapsed: Optional[float] = None,
 ) -> dict:
     """Print what the run produced (gate checks, drift verdict, registry, reports); return it."""
-    from tfx_addons_lab.summary import run_summary
+    from tfx_addons_lab.cli.summary import run_summary
 
     summary = run_summary(str(metadata_path), registry_uri=registry_uri, model_name=registry_model)
     print()
