@@ -99,3 +99,24 @@ def test_penguin_cli_compile_flag(tmp_path):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert json.loads(target.read_text())["pipelineSpec"]["pipelineInfo"]["name"]
+
+
+def test_previous_span_resolver_says_how_to_compile_for_kubeflow(tmp_path):
+    """KubeflowV2DagRunner compiles only stock resolver strategies: the error names the fix."""
+    from tfx import v1 as tfx
+
+    from tfx_addons_lab.components import DriftValidator, baseline_statistics_resolver
+
+    gen = tfx.components.CsvExampleGen(input_base=str(tmp_path))
+    stats = tfx.components.StatisticsGen(examples=gen.outputs["examples"])
+    previous = baseline_statistics_resolver(stats, mode="previous_span")
+    drift = DriftValidator(
+        statistics=stats.outputs["statistics"], baseline_statistics=previous.outputs["statistics"]
+    )
+    pipeline = tfx.dsl.Pipeline(
+        pipeline_name="span", pipeline_root=str(tmp_path), components=[gen, stats, previous, drift]
+    )
+    with pytest.raises(
+        TypeError, match=r"use baseline_statistics_resolver\(stats_gen, mode='previous_run'\)"
+    ):
+        _compile(pipeline, tmp_path / "span.json")

@@ -21,7 +21,22 @@ def _created(artifact: types.Artifact):
     return (artifact.mlmd_artifact.create_time_since_epoch, artifact.id)
 
 
-class PreviousStatisticsStrategy(resolver.ResolverStrategy):
+class _ExplainingMeta(type(resolver.ResolverStrategy)):
+    """Makes the class's repr say what to do where TFX names it in an error.
+
+    KubeflowV2DagRunner compiles only the stock strategies; its error names the class, so
+    the name carries the fix.
+    """
+
+    def __repr__(cls) -> str:
+        return (
+            f"<class '{cls.__module__}.{cls.__qualname__}': baseline_statistics_resolver("
+            "mode='previous_span') cannot be compiled for Kubeflow Pipelines v2 / Vertex AI; "
+            "use baseline_statistics_resolver(stats_gen, mode='previous_run') there>"
+        )
+
+
+class PreviousStatisticsStrategy(resolver.ResolverStrategy, metaclass=_ExplainingMeta):
     """Resolve the baseline statistics for the statistics produced in this run.
 
     Inputs: ``statistics`` (every ExampleStatistics the StatisticsGen ever produced, via a
