@@ -3,6 +3,7 @@ and the pipeline-build-time checks of what the gate is wired to."""
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any, Mapping, Optional, Union
 
@@ -146,17 +147,24 @@ def check_metric_names(config: GateConfig, evaluation: Any) -> None:
     from tfx_addons_lab.gates.signals import eval_config_metric_names
 
     producer = producer_of(evaluation)
-    eval_config = getattr(producer, "exec_properties", {}).get("eval_config") if producer else None
-    if (
-        eval_config is None
-        or not hasattr(eval_config, "metrics_specs")
-        or config.metrics_source == "model"
-    ):
+    raw = getattr(producer, "exec_properties", {}).get("eval_config") if producer else None
+    if raw is None or config.metrics_source == "model":
+        return
+    if not isinstance(raw, str):  # a tfma.EvalConfig proto
+        from google.protobuf import json_format
+
+        raw = json_format.MessageToJson(raw, preserving_proto_field_name=True)
+    try:
+        specs = json.loads(raw).get("metrics_specs") or []
+    except (ValueError, AttributeError):
         return
     produced = eval_config_metric_names(
         [
-            (list(ms.output_names), [(m.class_name, m.config) for m in ms.metrics])
-            for ms in eval_config.metrics_specs
+            (
+                list(ms.get("output_names") or []),
+                [(m.get("class_name", ""), m.get("config", "")) for m in ms.get("metrics") or []],
+            )
+            for ms in specs
         ]
     )
     wanted = set(config.metric_thresholds) | (
