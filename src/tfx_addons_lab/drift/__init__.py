@@ -32,7 +32,7 @@ from tfx_addons_lab.drift.methods import (
     get_method,
     register_method,
 )
-from tfx_addons_lab.drift.report import SCHEMA_VERSION, STATUSES, DriftReport, FeatureDrift
+from tfx_addons_lab.drift.report import SCHEMA_VERSION, STATUSES, DriftResult, FeatureDrift
 
 __all__ = [
     "BaselineDist",
@@ -40,7 +40,7 @@ __all__ = [
     "Distribution",
     "DriftConfig",
     "DriftMethod",
-    "DriftReport",
+    "DriftResult",
     "FeatureDrift",
     "SCHEMA_VERSION",
     "STATUSES",

@@ -1,4 +1,4 @@
-"""A :class:`~tfx_addons_lab.drift.DriftReport` as a TFDV ``Anomalies`` proto.
+"""A :class:`~tfx_addons_lab.drift.DriftResult` as a TFDV ``Anomalies`` proto.
 
 Standard consumers of ExampleAnomalies (``tfdv.display_anomalies``, ``tfdv.load_anomalies_*``,
 ExampleValidator-style checks) can read the result:
@@ -19,7 +19,7 @@ ExampleValidator-style checks) can read the result:
 
 from __future__ import annotations
 
-from tfx_addons_lab.drift.report import DriftReport, FeatureDrift
+from tfx_addons_lab.drift.report import DriftResult, FeatureDrift
 
 
 def _reason_type(f: FeatureDrift, a):
@@ -81,7 +81,7 @@ def _measurement(f: FeatureDrift, a):
     return m
 
 
-def to_anomalies(report: DriftReport):
+def to_anomalies(report: DriftResult):
     """Convert a report to ``tensorflow_metadata.proto.v0.anomalies_pb2.Anomalies``."""
     from tensorflow_metadata.proto.v0 import anomalies_pb2 as a
 

@@ -1,4 +1,4 @@
-"""A self-contained HTML page for a :class:`~tfx_addons_lab.drift.DriftReport`.
+"""A self-contained HTML page for a :class:`~tfx_addons_lab.drift.DriftResult`.
 
 No script, no external URL: inline CSS and one small inline SVG bar chart per feature. Every
 string that comes from the data (feature names, categories, notes, names of the two sides) is
@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from typing import List
 
-from tfx_addons_lab.drift.report import DriftReport, FeatureDrift, _fmt
+from tfx_addons_lab.drift.report import DriftResult, FeatureDrift, _fmt
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222;
@@ -116,7 +116,7 @@ def _row(f: FeatureDrift) -> str:
     )
 
 
-def render_html(report: DriftReport, title: str = "Data drift report") -> str:
+def render_html(report: DriftResult, title: str = "Data drift report") -> str:
     """Render ``report`` as one self-contained HTML document (a string)."""
     if report.status == "no_baseline":
         cls, verdict = "none", "No baseline: nothing to compare with, not drifted"

@@ -93,9 +93,18 @@ class DriftMethod:
             raise InvalidInputError(f"DriftMethod {self.name!r}: compute must be callable")
 
     def is_drift(self, value: float, threshold: float) -> bool:
-        """Apply this method's rule to a value (a p-value for ``p_value`` methods)."""
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return False
+        """Apply this method's rule to a finite value (a p-value for ``p_value`` methods).
+
+        Raises:
+          InvalidInputError: ``value`` is None, NaN or infinite. A value that is not a finite
+            number is no evidence of "no drift"; :func:`~tfx_addons_lab.drift.compare_statistics`
+            reports such a feature as ``not_evaluated`` instead of calling this.
+        """
+        if value is None or not math.isfinite(float(value)):
+            raise InvalidInputError(
+                f"drift method {self.name!r} produced {value!r}, not a finite number; "
+                "such a feature is 'not evaluated', not 'no drift'"
+            )
         if self.kind == P_VALUE:
             return value < threshold
         return value >= threshold
@@ -216,19 +225,13 @@ def psi_value(p: np.ndarray, q: np.ndarray) -> float:
 
 
 def js_distance(p: np.ndarray, q: np.ndarray) -> float:
-    """Jensen-Shannon distance, base 2 (as ``scipy.spatial.distance.jensenshannon(base=2)``)."""
-    p = np.asarray(p, float)
-    q = np.asarray(q, float)
-    p = p / p.sum()
-    q = q / q.sum()
-    m = 0.5 * (p + q)
+    """Jensen-Shannon distance, base 2: ``scipy.spatial.distance.jensenshannon(p, q, base=2)``.
 
-    def kl(a, b):
-        mask = a > 0
-        return float(np.sum(a[mask] * np.log2(a[mask] / b[mask])))
+    Both share vectors are normalized to sum to 1 first; the result is in [0, 1].
+    """
+    from scipy.spatial.distance import jensenshannon
 
-    js = 0.5 * kl(p, m) + 0.5 * kl(q, m)
-    return float(math.sqrt(max(js, 0.0)))
+    return float(jensenshannon(np.asarray(p, float), np.asarray(q, float), base=2.0))
 
 
 def hellinger_distance(p: np.ndarray, q: np.ndarray) -> float:
@@ -428,5 +431,3 @@ _BUILTINS = [
 
 for _m in _BUILTINS:
     register_method(_m)
-
-BUILTIN_METHODS = tuple(m.name for m in _BUILTINS)
