@@ -371,3 +371,91 @@ def _fmt(v) -> str:
     if abs(v) < 1e-3 or abs(v) >= 1e5:
         return f"{v:.3g}"
     return f"{v:.4f}".rstrip("0").rstrip(".")
+
+
+# --------------------------------------------------------------------------- several results
+#: Schema version of the index document of several comparisons.
+INDEX_SCHEMA_VERSION = 1
+
+
+def combined_verdict(results: Sequence[DriftResult]) -> Dict[str, Any]:
+    """The verdict of several comparisons.
+
+    Returns ``{"dataset_drifted": any drifted (fail-closed ones included), "drift_share":
+    the largest share, "drifted_features": union in order, "not_evaluated_features": union,
+    "status": "no_baseline" when every result has no baseline, else "ok"}``.
+    """
+    drifted: List[str] = []
+    missing: List[str] = []
+    for r in results:
+        for name in r.drifted_features:
+            if name not in drifted:
+                drifted.append(name)
+        for name in r.not_evaluated_features:
+            if name not in missing:
+                missing.append(name)
+    statuses = [r.status or "ok" for r in results]
+    all_no_baseline = bool(results) and all(s == "no_baseline" for s in statuses)
+    return {
+        "dataset_drifted": any(bool(r.dataset_drifted) for r in results),
+        "drift_share": max((float(r.drift_share or 0.0) for r in results), default=0.0),
+        "drifted_features": drifted,
+        "not_evaluated_features": missing,
+        "status": "no_baseline" if all_no_baseline else "ok",
+    }
+
+
+def index_document(
+    comparisons: Sequence[Tuple[str, Mapping[str, Any], DriftResult]],
+    report_file: str = "report.json",
+    html_file: str = "report.html",
+) -> Dict[str, Any]:
+    """The index JSON document of several comparisons (``"kind": "index"``, schema v1).
+
+    Args:
+      comparisons: ``(name, comparison, result)`` per comparison: ``name`` is the
+        folder-safe name whose ``<name>/report.json`` and ``<name>/report.html`` hold the
+        result; ``comparison`` the configured ``{"current", "baseline", "baseline_source"}``.
+      report_file, html_file: file names of each comparison's reports.
+    """
+    verdict = combined_verdict([r for _, _, r in comparisons])
+    return {
+        "kind": "index",
+        "schema_version": INDEX_SCHEMA_VERSION,
+        **verdict,
+        "comparisons": [
+            {
+                "name": name,
+                **dict(comparison),
+                "baseline_name": r.baseline_name,
+                "current_name": r.current_name,
+                "dataset_drifted": bool(r.dataset_drifted),
+                "drift_share": float(r.drift_share or 0.0),
+                "drift_share_threshold": float(r.drift_share_threshold),
+                "drifted_features": list(r.drifted_features),
+                "not_evaluated_features": list(r.not_evaluated_features),
+                "status": r.status or "ok",
+                "summary": r.summary_line(),
+                "report": f"{name}/{report_file}",
+                "html": f"{name}/{html_file}",
+            }
+            for name, comparison, r in comparisons
+        ],
+    }
+
+
+def combined_summary(named: Sequence[Tuple[str, DriftResult]]) -> str:
+    """One line: ``name: summary`` of each result, separated by `` | `` (safe to print)."""
+    return " | ".join(f"{textfmt.safe(name)}: {r.summary_line()}" for name, r in named)
+
+
+def describe_feature(feature: FeatureDrift) -> str:
+    """``temp (wasserstein statistic 4.49 >= 0.1)``, ``x (ks p-value 0.001 < 0.05)`` or
+    ``fare (removed)``; the name passed through :func:`tfx_addons_lab.textfmt.safe`."""
+    name = textfmt.safe(feature.name)
+    if feature.method and feature.value is not None and feature.threshold is not None:
+        if feature.kind == "p_value":
+            p = feature.effective_p_value if feature.effective_p_value is not None else feature.value
+            return f"{name} ({feature.method} p-value {p:.3g} < {feature.threshold:g})"
+        return f"{name} ({feature.method} statistic {feature.value:.3g} >= {feature.threshold:g})"
+    return f"{name} ({feature.status})"
