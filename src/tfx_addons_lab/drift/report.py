@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field, fields
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from tfx_addons_lab import textfmt
 
@@ -455,7 +455,11 @@ def describe_feature(feature: FeatureDrift) -> str:
     name = textfmt.safe(feature.name)
     if feature.method and feature.value is not None and feature.threshold is not None:
         if feature.kind == "p_value":
-            p = feature.effective_p_value if feature.effective_p_value is not None else feature.value
+            p = (
+                feature.effective_p_value
+                if feature.effective_p_value is not None
+                else feature.value
+            )
             return f"{name} ({feature.method} p-value {p:.3g} < {feature.threshold:g})"
         return f"{name} ({feature.method} statistic {feature.value:.3g} >= {feature.threshold:g})"
     return f"{name} ({feature.status})"
