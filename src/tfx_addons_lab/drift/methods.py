@@ -110,18 +110,31 @@ class DriftMethod:
         return value >= threshold
 
     def run(self, baseline: Distribution, current: Distribution) -> Tuple[float, Optional[float]]:
-        """Call ``compute`` and normalize its result to ``(statistic, p_value)``."""
+        """Call ``compute`` and normalize its result to ``(statistic, p_value)``.
+
+        ``None``, NaN and infinities are passed through (the caller reports the feature as
+        ``not_evaluated``); a result that is not a number raises InvalidInputError.
+        """
         out = self.compute(baseline, current)
-        if isinstance(out, tuple):
-            stat = float(out[0]) if out[0] is not None else None
-            p = float(out[1]) if len(out) > 1 and out[1] is not None else None
-        else:
-            stat, p = float(out), None
+        parts = out if isinstance(out, tuple) else (out, None)
+        stat = self._number(parts[0] if parts else None, "statistic")
+        p = self._number(parts[1] if len(parts) > 1 else None, "p-value")
         if self.kind == P_VALUE and p is None:
             raise InvalidInputError(
                 f"drift method {self.name!r} is a p_value method but returned no p-value"
             )
         return stat, p
+
+    def _number(self, v, what: str) -> Optional[float]:
+        if v is None:
+            return None
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            raise InvalidInputError(
+                f"drift method {self.name!r} returned {type(v).__name__} {v!r} as its {what}; "
+                "compute must return numbers: (statistic, p_value or None)"
+            ) from None
 
 
 def validate_threshold(kind: str, threshold, where: str) -> float:
