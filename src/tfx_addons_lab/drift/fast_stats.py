@@ -35,6 +35,7 @@ from typing import Iterable, List, Optional, Tuple
 import numpy as np
 
 from tfx_addons_lab.errors import InvalidInputError
+from tfx_addons_lab.textfmt import safe
 
 #: TFDV's default number of ``top_values``.
 TOP_VALUES = 20
@@ -58,8 +59,6 @@ def check_unique_columns(names: Iterable, what: str = "the table") -> None:
             dups.append(key)
         seen.setdefault(key, i)
     if dups:
-        from tfx_addons_lab.textfmt import safe
-
         shown = ", ".join(repr(safe(d)) for d in dups[:5])
         raise InvalidInputError(
             f"{what} has duplicated column names ({shown}); rename the columns so that each "
@@ -393,19 +392,13 @@ def sniff_csv(path: str, delimiter: Optional[str] = None) -> Tuple[str, List[str
         if len(first) == 1 and others:
             d = others[0]
             raise InvalidInputError(
-                f"CSV {path!r} reads as one column {safe_name(first[0])!r} but its header "
+                f"CSV {path!r} reads as one column {safe(first[0])!r} but its header "
                 f"holds {_DELIMITER_NAMES[d]}s ({d!r}) and its lines do not split evenly on "
                 "them; fix the file so that every line has the same number of "
                 f"{_DELIMITER_NAMES[d]}-separated fields"
             )
     check_unique_columns(names or [], f"CSV {path!r}")
     return chosen, list(names or [])
-
-
-def safe_name(text: str) -> str:
-    from tfx_addons_lab.textfmt import safe
-
-    return safe(text)
 
 
 def read_csv_table(path: str, delimiter: str = ","):
@@ -451,7 +444,5 @@ def read_csv_table(path: str, delimiter: str = ","):
 
 
 def _one_line(exc: BaseException) -> str:
-    from tfx_addons_lab.textfmt import safe
-
     text = str(exc).strip().splitlines()
     return safe(text[0] if text else type(exc).__name__)
