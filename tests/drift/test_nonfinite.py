@@ -161,6 +161,11 @@ def test_not_evaluated_everywhere_in_the_report(make_stats):
     assert "Dataset drift assumed" in page and "not evaluated" in page
     anomalies = to_anomalies(report)
     assert anomalies.dataset_anomaly_info.description == report.summary_line()
+    # Consumers that bless on "no anomaly_info" must not bless a fail-closed result.
+    assert set(anomalies.anomaly_info) == {"all_pos", "mixed"}
+    assert anomalies.anomaly_info["all_pos"].short_description == "Drift not evaluated"
+    ignored = compare_statistics(_numpy(base), _numpy(cur), {"on_not_evaluated": "ignore"})
+    assert not to_anomalies(ignored).anomaly_info and not ignored.dataset_drifted
     assert "not evaluated" in report.to_text_table()
 
 

@@ -14,12 +14,15 @@ ExampleValidator-style checks) can read the result:
   ``L_INFTY`` for ``l_infinity``, ``JENSEN_SHANNON_DIVERGENCE`` for ``jensen_shannon`` (value
   and threshold squared: TFDV measures the divergence, we report the distance), else
   ``UNKNOWN`` with our value and threshold.
-* ``dataset_anomaly_info`` when the data set as a whole drifted.
+* ``anomaly_info[name]`` for every ``not_evaluated`` feature when the result fails closed
+  (``on_not_evaluated="fail"``): severity ERROR, ``CUSTOM_VALIDATION``, "Drift not
+  evaluated" and the reason, so consumers that bless on "no anomaly_info" do not bless.
+* ``dataset_anomaly_info`` when the data set as a whole drifted (fail closed included).
 """
 
 from __future__ import annotations
 
-from tfx_addons_lab.drift.report import DriftResult, FeatureDrift
+from tfx_addons_lab.drift.report import NOT_EVALUATED, DriftResult, FeatureDrift
 
 
 def _reason_type(f: FeatureDrift, a):
@@ -94,6 +97,18 @@ def to_anomalies(report: DriftResult):
             info = out.drift_skew_info.add()
             info.path.step.extend(steps)
             info.drift_measurements.append(_measurement(f, a))
+        if f.status == NOT_EVALUATED and report.fails_closed:
+            entry = out.anomaly_info[f.name]
+            entry.path.step.extend(steps)
+            entry.severity = a.AnomalyInfo.ERROR
+            short = "Drift not evaluated"
+            long = f"Drift could not be evaluated ({f.note or 'no finite value'}); failing closed"
+            entry.short_description = short
+            entry.description = long
+            reason = entry.reason.add()
+            reason.type = a.AnomalyInfo.CUSTOM_VALIDATION
+            reason.short_description = short
+            reason.description = long
         if f.drifted:
             entry = out.anomaly_info[f.name]
             entry.path.step.extend(steps)
