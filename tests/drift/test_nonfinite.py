@@ -265,3 +265,61 @@ def test_tfdv_csv_reader_with_infinities(tmp_path):
         assert x.status == y.status == "ok", (x.note, y.note)
         assert x.drifted and not y.drifted, (method, x.value, y.value)
         assert report.feature("x").current["nonfinite"] == 1
+
+
+def _example_statistics(values):
+    """TFDV statistics of tf.Example records holding one float each (NaN and inf kept)."""
+    import tensorflow as tf
+    import tensorflow_data_validation as tfdv
+    from tensorflow_data_validation.statistics import stats_impl
+    from tfx_bsl.coders import example_coder
+
+    records = [
+        tf.train.Example(
+            features=tf.train.Features(
+                feature={"x": tf.train.Feature(float_list=tf.train.FloatList(value=[v]))}
+            )
+        ).SerializeToString()
+        for v in values
+    ]
+    batch = example_coder.ExamplesToRecordBatchDecoder().DecodeBatch(records)
+    options = tfdv.StatsOptions(num_quantiles_histogram_buckets=100)
+    return stats_impl.generate_statistics_in_memory(batch, options)
+
+
+@pytest.mark.parametrize(
+    "extra_a, extra_b, nonfinite_a, nan_a",
+    [
+        ([np.nan] * 5 + [np.inf], [np.nan] * 2, 1, 5),
+        ([-np.inf, np.nan], [np.inf, np.inf], 1, 1),
+        ([np.nan] * 40, [], 0, 40),
+    ],
+)
+def test_nan_and_inf_inside_tf_examples(extra_a, extra_b, nonfinite_a, nan_a):
+    """NaN inside a tf.Example is TFDV's ``num_nan`` (missing); ±inf are left out."""
+    rng = np.random.default_rng(6)
+    a, b = rng.normal(0, 1, 1000), rng.normal(3, 1, 1000)
+    sa = _example_statistics(list(a) + extra_a)
+    sb = _example_statistics(list(b) + extra_b)
+    for method in NUMERIC_METHODS:
+        f = compare_statistics(sa, sb, {"numeric_method": method}).feature("x")
+        assert f.status == "ok" and math.isfinite(f.value) and f.drifted, (method, f.note)
+        assert f.baseline["count"] == 1000 and f.baseline["missing"] == nan_a
+        assert f.baseline.get("nonfinite", 0) == nonfinite_a
+    w = compare_statistics(sa, sb, {"numeric_method": "wasserstein"}).feature("x")
+    assert w.value == pytest.approx(stats.wasserstein_distance(a, b) / np.std(a), rel=0.03)
+
+
+def test_unknown_number_of_infinities_is_not_evaluated():
+    """An open (q, inf] quantile bucket without exact counts cannot be split: not evaluated."""
+    rng = np.random.default_rng(7)
+    sa = _tfdv(pd.DataFrame({"x": _with(rng.normal(0, 1, 500), [np.inf] * 3)}))
+    sb = _tfdv(pd.DataFrame({"x": rng.normal(0, 1, 500)}))
+    hist = sa.datasets[0].features[0].num_stats.histograms
+    keep = [h for h in hist if h.type == h.QUANTILES]
+    del hist[:]
+    hist.extend(keep)
+    report = compare_statistics(sa, sb)
+    f = report.feature("x")
+    assert f.status == NOT_EVALUATED and "do not say how many values are infinite" in f.note
+    assert report.dataset_drifted and report.fails_closed

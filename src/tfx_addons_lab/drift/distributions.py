@@ -506,7 +506,7 @@ def _all_histograms(num_stats) -> List[tuple]:
     ]
 
 
-def _finite_part(buckets: List[tuple], count: float, nan: float, num_stats):
+def _finite_part(buckets: List[tuple], count: float, num_stats):
     """Remove infinite values from the histogram ``buckets`` of one feature.
 
     Returns ``(finite buckets, number of infinite values, note, reason)``; ``reason`` is set
@@ -545,7 +545,7 @@ def _finite_part(buckets: List[tuple], count: float, nan: float, num_stats):
     n_whole = sum(c for _, _, c in whole)
     if not partial:
         # Infinite values are in no bucket (numpy engine) or in whole [inf, inf] buckets.
-        nonfinite = max(count - nan - (total - n_whole), 0.0) if count else n_whole
+        nonfinite = max(count - (total - n_whole), 0.0) if count else n_whole
         if exact_pos is not None:
             nonfinite = max(nonfinite, exact_pos + exact_neg)
         how = "left out"
@@ -605,7 +605,9 @@ def _numeric_distribution(feature, name: str, ptype: str, num_examples: float) -
             ],
             key=lambda t: (t[0], t[1]),
         )
-    count = float(cs.tot_num_values or cs.num_non_missing)
+    # NaN values inside tf.Examples are in tot_num_values and in the histogram's num_nan:
+    # they are missing values, not part of the distribution.
+    count = max(float(cs.tot_num_values or cs.num_non_missing) - nan, 0.0)
     if count <= 0 and buckets:
         count = float(sum(c for _, _, c in buckets))
     moments = (float(ns.mean), float(ns.std_dev), float(ns.min), float(ns.max))
@@ -616,7 +618,7 @@ def _numeric_distribution(feature, name: str, ptype: str, num_examples: float) -
     nonfinite, nonfinite_note, not_evaluable = 0.0, "", ""
     mean, std, vmin, vmax = moments
     if has_nonfinite:
-        buckets, nonfinite, how, not_evaluable = _finite_part(buckets, count, nan, ns)
+        buckets, nonfinite, how, not_evaluable = _finite_part(buckets, count, ns)
         finite_total = float(sum(c for _, _, c in buckets))
         if not not_evaluable:
             if finite_total <= 0:
