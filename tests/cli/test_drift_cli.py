@@ -390,6 +390,9 @@ def test_reports_never_overwrite_an_input(files, tmp_path):
     same = tmp_path / "r.out"
     _error(_drift(a, b, "--json", same, "--html", same), "--json and --html")
     _error(_drift(a, b, "--html", tmp_path), "--html", "is a folder")
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    _error(_drift(a, b, "--json", fifo), "--json", "not a regular file")
     assert Path(a).read_bytes() == before and not same.exists()
 
 

@@ -469,6 +469,10 @@ def check_output_paths(args: argparse.Namespace) -> None:
     for opt, out in outputs.items():
         if os.path.isdir(out):
             raise InvalidInputError(f"{opt} {out!r} is a folder; give a file path to write")
+        if os.path.exists(out) and not os.path.isfile(out):
+            raise InvalidInputError(
+                f"{opt} {out!r} is not a regular file (a FIFO or device?); give a file path"
+            )
         for label, src in inputs.items():
             if _same_file(out, src):
                 raise InvalidInputError(
