@@ -212,3 +212,25 @@ def test_no_baseline_html():
     )
     page = render_html(r)
     assert "No baseline" in page
+
+
+def test_merge_anomalies_of_two_comparisons(synthetic_stats, make_stats):
+    from tensorflow_metadata.proto.v0 import anomalies_pb2
+
+    from tfx_addons_lab.drift import merge_anomalies
+
+    sa, sb = synthetic_stats
+    first = to_anomalies(compare_statistics(sa, sb, DriftConfig(small_baseline_rows=0)))
+    second = to_anomalies(compare_statistics(sa, sb, DriftConfig(categorical_method="tvd")))
+    merged = anomalies_pb2.Anomalies()
+    merged.CopyFrom(first)
+    merge_anomalies(merged, second)
+    assert set(merged.anomaly_info) == set(first.anomaly_info) | set(second.anomaly_info)
+    colour = merged.anomaly_info["colour"]
+    assert len(colour.reason) == 2 and "jensen_shannon" in colour.description
+    assert "tvd" in colour.description
+    assert len(merged.drift_skew_info) == len(first.drift_skew_info) + len(second.drift_skew_info)
+    assert len(merged.dataset_anomaly_info.reason) == 2
+    empty = anomalies_pb2.Anomalies()
+    merge_anomalies(empty, first)
+    assert empty.dataset_anomaly_info == first.dataset_anomaly_info

@@ -14,7 +14,7 @@ See ``docs/drift.md`` for the methods, the default choice, accuracy and the JSON
 
 from __future__ import annotations
 
-from tfx_addons_lab.drift.anomalies import to_anomalies
+from tfx_addons_lab.drift.anomalies import merge_anomalies, to_anomalies
 from tfx_addons_lab.drift.compare import compare_statistics
 from tfx_addons_lab.drift.config import DriftConfig
 from tfx_addons_lab.drift.distributions import (
@@ -65,6 +65,7 @@ __all__ = [
     "fast_statistics_from_dataframe",
     "get_method",
     "load_statistics",
+    "merge_anomalies",
     "register_method",
     "render_html",
     "render_index",

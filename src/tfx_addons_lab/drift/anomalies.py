@@ -130,3 +130,30 @@ def to_anomalies(report: DriftResult):
         r.short_description = "Dataset drift"
         r.description = report.summary_line()
     return out
+
+
+def merge_anomalies(into, other) -> None:
+    """Merge the ``Anomalies`` proto ``other`` into ``into`` (two comparisons, same split).
+
+    A feature in both keeps every reason, the higher severity and both descriptions;
+    ``drift_skew_info`` entries are appended; dataset-level reasons are appended (and the
+    dataset anomaly copied when only ``other`` has one).
+    """
+    for name, info in other.anomaly_info.items():
+        if name in into.anomaly_info:
+            target = into.anomaly_info[name]
+            target.reason.extend(info.reason)
+            if info.severity > target.severity:
+                target.severity = info.severity
+            target.short_description = "; ".join(
+                s for s in (target.short_description, info.short_description) if s
+            )
+            target.description = " ".join(s for s in (target.description, info.description) if s)
+        else:
+            into.anomaly_info[name].CopyFrom(info)
+    into.drift_skew_info.extend(other.drift_skew_info)
+    if other.HasField("dataset_anomaly_info"):
+        if into.HasField("dataset_anomaly_info"):
+            into.dataset_anomaly_info.reason.extend(other.dataset_anomaly_info.reason)
+        else:
+            into.dataset_anomaly_info.CopyFrom(other.dataset_anomaly_info)
