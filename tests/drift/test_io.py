@@ -91,3 +91,64 @@ def test_core_imports_neither_tfx_nor_tensorflow(synthetic_stats, tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.startswith("dataset drifted: 5/8")
+
+
+def test_one_tfrecord_reader_agrees_with_tensorflow(synthetic_stats, tmp_path):
+    """split_tfrecords / first_tfrecord (no TensorFlow) read what tf.io writes, GZIP too."""
+    import tensorflow as tf
+
+    from tfx_addons_lab.drift.io import first_tfrecord, split_tfrecords
+
+    a, b = synthetic_stats
+    payloads = [a.SerializeToString(), b"", b"x" * 70000, b.SerializeToString()]
+    for compression in ("", "GZIP"):
+        path = tmp_path / f"records{compression}.tfrecord"
+        with tf.io.TFRecordWriter(
+            str(path), tf.io.TFRecordOptions(compression_type=compression)
+        ) as w:
+            for p in payloads:
+                w.write(p)
+        assert first_tfrecord(path) == payloads[0]
+        if not compression:
+            data = path.read_bytes()
+            assert split_tfrecords(data) == payloads
+            assert split_tfrecords(data, limit=2) == payloads[:2]
+            assert [r.numpy() for r in tf.data.TFRecordDataset(str(path))] == payloads
+            # Damaged framing: a flipped bit in a length header, a cut file, trailing bytes.
+            bad = bytearray(data)
+            bad[3] ^= 0x01
+            assert split_tfrecords(bytes(bad)) is None
+            assert split_tfrecords(data[:-3]) is None
+            assert split_tfrecords(data + b"\0") is None
+    # Not TFRecords: CSV text, a statistics proto, garbage, a truncated gzip.
+    for i, content in enumerate([b"a,b\n1,2\n", a.SerializeToString(), bytes(range(256))]):
+        p = tmp_path / f"other{i}"
+        p.write_bytes(content)
+        assert first_tfrecord(p) is None
+        assert split_tfrecords(content) is None
+    gz = (tmp_path / "recordsGZIP.tfrecord").read_bytes()
+    cut = tmp_path / "cut.gz"
+    cut.write_bytes(gz[:20])
+    assert first_tfrecord(cut) is None
+
+
+@pytest.mark.parametrize("engine", ["tfdv", "numpy"])
+@pytest.mark.parametrize("names", [["a", "a"], ["x", "y", "x", "y"], ["1", "b", "1"]])
+def test_duplicated_column_names_are_refused_by_both_engines(engine, names):
+    import pandas as pd
+
+    from tfx_addons_lab.drift import fast_statistics_from_dataframe, statistics_from_dataframe
+
+    df = pd.DataFrame([[1.0] * len(names), [2.0] * len(names)], columns=names)
+    build = statistics_from_dataframe if engine == "tfdv" else fast_statistics_from_dataframe
+    with pytest.raises(InvalidInputError, match=f"duplicated column names \\('{names[0]}'"):
+        build(df)
+
+
+def test_load_statistics_refuses_a_fifo(tmp_path):
+    import os
+
+    fifo = tmp_path / "stats.pb"
+    os.mkfifo(fifo)
+    with pytest.raises(InvalidInputError, match="stats.pb.*not a regular file"):
+        load_statistics(fifo)

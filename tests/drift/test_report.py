@@ -1,4 +1,4 @@
-"""DriftReport JSON/text, the Anomalies proto, and the HTML page (string level)."""
+"""DriftResult JSON/text, the Anomalies proto, and the HTML page (string level)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from tfx_addons_lab.drift import (
     SCHEMA_VERSION,
     DriftConfig,
-    DriftReport,
+    DriftResult,
     compare_statistics,
     render_html,
     to_anomalies,
@@ -84,13 +84,13 @@ def test_json_schema_and_round_trip(report):
         assert sum(h["baseline"]) == pytest.approx(1.0, abs=1e-3)
     not_drifted = [f for f in d["features"] if not f["drifted"]]
     assert not_drifted and all(f["value"] is not None for f in not_drifted)
-    back = DriftReport.from_dict(d)
+    back = DriftResult.from_dict(d)
     assert back.to_dict() == report.to_dict()
-    assert DriftReport.from_json(report.to_json()).drifted_features == report.drifted_features
+    assert DriftResult.from_json(report.to_json()).drifted_features == report.drifted_features
     with pytest.raises(InvalidInputError):
-        DriftReport.from_dict({"features": []})
+        DriftResult.from_dict({"features": []})
     with pytest.raises(InvalidInputError, match="schema_version"):
-        DriftReport.from_dict({**d, "schema_version": 99})
+        DriftResult.from_dict({**d, "schema_version": 99})
 
 
 def test_summary_and_table(report):
@@ -110,15 +110,21 @@ def test_summary_and_table(report):
         "feature",
         "type",
         "method",
-        "value",
-        "threshold",
+        "statistic",
+        "p-value",
+        "drift",
+        "rule",
         "drift",
         "status",
     ]
-    assert len(lines) == 1 + 8 + 1 and lines[-1] == line
+    assert set(lines[1]) <= {"-", " "}  # the rule under the header
+    assert len(lines) == 2 + 8 + 1 and lines[-1] == line
     # Sorted by severity: drifted first.
-    drift_col = [ln.split()[5] for ln in lines[1:-1]]
+    drift_col = [ln.split()[-2] for ln in lines[2:-1]]
     assert drift_col == ["DRIFT"] * 5 + ["-"] * 3
+    # The distance rule names the statistic, never a p-value.
+    colour = next(ln for ln in lines if ln.startswith("colour"))
+    assert "statistic >= 0.1" in colour and "p-value" not in colour
 
 
 def test_severity_order(report):
@@ -201,8 +207,30 @@ def test_html_is_self_contained_and_escaped(report, xss_report):
 
 
 def test_no_baseline_html():
-    r = DriftReport(
+    r = DriftResult(
         dataset_drifted=False, drift_share=0.0, drift_share_threshold=0.5, status="no_baseline"
     )
     page = render_html(r)
     assert "No baseline" in page
+
+
+def test_merge_anomalies_of_two_comparisons(synthetic_stats, make_stats):
+    from tensorflow_metadata.proto.v0 import anomalies_pb2
+
+    from tfx_addons_lab.drift import merge_anomalies
+
+    sa, sb = synthetic_stats
+    first = to_anomalies(compare_statistics(sa, sb, DriftConfig(small_baseline_rows=0)))
+    second = to_anomalies(compare_statistics(sa, sb, DriftConfig(categorical_method="tvd")))
+    merged = anomalies_pb2.Anomalies()
+    merged.CopyFrom(first)
+    merge_anomalies(merged, second)
+    assert set(merged.anomaly_info) == set(first.anomaly_info) | set(second.anomaly_info)
+    colour = merged.anomaly_info["colour"]
+    assert len(colour.reason) == 2 and "jensen_shannon" in colour.description
+    assert "tvd" in colour.description
+    assert len(merged.drift_skew_info) == len(first.drift_skew_info) + len(second.drift_skew_info)
+    assert len(merged.dataset_anomaly_info.reason) == 2
+    empty = anomalies_pb2.Anomalies()
+    merge_anomalies(empty, first)
+    assert empty.dataset_anomaly_info == first.dataset_anomaly_info

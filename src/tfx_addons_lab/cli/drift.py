@@ -14,7 +14,13 @@ Statistics engines (``--stats-engine``):
   ``--beam [BEAM ARGS...]`` (last on the command line) an Apache Beam pipeline, so memory
   stays flat and it can run on a cluster, e.g. ``--beam --runner=DataflowRunner ...``.
 
-Exit status: 0 no dataset drift, 1 dataset drifted, 2 bad usage or unreadable input.
+A CSV file's delimiter is detected from its first lines (comma, tab, semicolon or pipe; see
+:func:`tfx_addons_lab.drift.fast_stats.sniff_csv`); a CSV with duplicated column names is
+refused by both engines.
+
+Exit status: 0 no dataset drift, 1 dataset drifted (or, with the default
+``--on-not-evaluated fail``, a feature could not be evaluated), 2 bad usage or unreadable
+input: one line on stderr naming the input and the fix, never a traceback (``-v`` shows it).
 """
 
 from __future__ import annotations
@@ -22,13 +28,15 @@ from __future__ import annotations
 import argparse
 import gzip
 import os
+import stat
 import sys
 import tempfile
 import time
 import warnings
 from typing import List, Optional, Tuple
 
-from tfx_addons_lab.errors import InvalidInputError
+from tfx_addons_lab.errors import InvalidInputError, TfxAddonsLabError
+from tfx_addons_lab.textfmt import safe
 
 EXIT_NO_DRIFT = 0
 EXIT_DRIFT = 1
@@ -73,7 +81,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--drift-share",
         type=float,
         metavar="X",
-        default=0.5,
+        default=None,
         help="the data set drifts when this share of features drifted (default 0.5)",
     )
     parser.add_argument(
@@ -82,6 +90,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=20,
         metavar="N",
         help="show the N most severe features in the table (default 20; 0 = all)",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="a JSON file holding a DriftConfig object (e.g. feature_methods, "
+        "feature_thresholds, exclude); --method/--threshold/--drift-share/"
+        "--on-not-evaluated override its keys",
+    )
+    parser.add_argument(
+        "--on-not-evaluated",
+        choices=("fail", "ignore"),
+        default=None,
+        help="a feature that cannot be evaluated (e.g. only infinite values): fail the "
+        "dataset verdict (default, exit 1) or ignore it",
     )
     parser.add_argument(
         "--stats-engine",
@@ -101,7 +123,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _progress(message: str) -> None:
-    sys.stderr.write(f"[drift] {message}\n")
+    sys.stderr.write(f"[drift] {safe(message)}\n")
     sys.stderr.flush()
 
 
@@ -118,48 +140,34 @@ def _head(path: str, n: int = 4096) -> bytes:
     try:
         with opener(path, "rb") as f:
             return f.read(n)
-    except OSError:
+    except (OSError, EOFError):
         return b""
 
 
-def _first_record(path: str) -> Optional[bytes]:
-    """The first TFRecord record of ``path`` (GZIP or not), or None if it is not a TFRecord."""
-    import struct
-
-    opener = gzip.open if _is_gzip(path) else open
+def check_input_file(path: str, label: str) -> None:
+    """Refuse what is not a readable, non-empty regular file, naming ``label`` and the fix."""
     try:
-        with opener(path, "rb") as f:
-            header = f.read(12)
-            if not _is_tfrecord_header(header):
-                return None
-            (length,) = struct.unpack("<Q", header[:8])
-            if length > 1 << 30:
-                return None
-            data = f.read(length)
-            if len(data) != length:
-                return None
-            return data
-    except OSError:
-        return None
-
-
-def _crc32c(data: bytes) -> int:
-    """CRC-32C (Castagnoli) of a few bytes (TFRecord framing check, pure Python)."""
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1))
-    return crc ^ 0xFFFFFFFF
-
-
-def _is_tfrecord_header(header: bytes) -> bool:
-    """True when the 12 bytes start a TFRecord: a length and its masked CRC-32C."""
-    if len(header) < 12:
-        return False
-    crc = _crc32c(header[:8])
-    masked = (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
-    return int.from_bytes(header[8:12], "little") == masked
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InvalidInputError(
+            f"{label} {path!r} does not exist; check the path (relative to {safe(os.getcwd())!r})"
+        ) from None
+    except OSError as exc:
+        raise InvalidInputError(f"{label} {path!r} cannot be read: {exc.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InvalidInputError(
+            f"{label} {path!r} is a folder; pass one file (CSV, TFRecord or TFDV statistics)"
+        )
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "not a regular file"
+        raise InvalidInputError(
+            f"{label} {path!r} is {kind}; the input is read more than once, so save it to a "
+            "regular file first"
+        )
+    if st.st_size == 0:
+        raise InvalidInputError(f"{label} {path!r} is empty; give a file with data")
+    if not os.access(path, os.R_OK):
+        raise InvalidInputError(f"{label} {path!r} is not readable; check its permissions")
 
 
 def _looks_like_example(record: bytes) -> bool:
@@ -175,20 +183,15 @@ def _looks_like_example(record: bytes) -> bool:
 
 def detect_kind(path: str, label: str) -> str:
     """``"csv"``, ``"tfrecord"`` (tf.Examples) or ``"statistics"``; InvalidInputError if none."""
-    if not os.path.exists(path):
-        raise InvalidInputError(f"{label} {path!r} does not exist")
-    if os.path.isdir(path):
-        raise InvalidInputError(
-            f"{label} {path!r} is a folder; pass one file (CSV, TFRecord or TFDV statistics)"
-        )
-    if os.path.getsize(path) == 0:
-        raise InvalidInputError(f"{label} {path!r} is empty")
+    from tfx_addons_lab.drift.io import first_tfrecord
+
+    check_input_file(path, label)
     lower = path.lower()
     if lower.endswith(_CSV_EXT):
         return CSV
     if lower.endswith(_TEXT_STATS_EXT + _BINARY_STATS_EXT) or "featurestats" in lower:
         return STATISTICS
-    record = _first_record(path)
+    record = first_tfrecord(path)
     if record is not None and _looks_like_example(record):
         return TFRECORD
     if record is not None or lower.endswith(_TFRECORD_EXT):
@@ -201,7 +204,7 @@ def detect_kind(path: str, label: str) -> str:
     first_line = text.splitlines()[0] if text else ""
     if "datasets" in text.split("{")[0] or text.lstrip().startswith("datasets"):
         return STATISTICS
-    if "," in first_line or "\t" in first_line:
+    if any(d in first_line for d in (",", "\t", ";", "|")):
         return CSV
     raise InvalidInputError(
         f"cannot tell what {label} {path!r} is: expected a CSV file, a TFRecord file of "
@@ -221,29 +224,44 @@ def _stats_options():
     )
 
 
+def _csv_delimiter(path: str, label: str) -> str:
+    """The delimiter of a CSV input (extension default, else detected); refuses duplicated
+    column names so both engines agree."""
+    from tfx_addons_lab.drift.fast_stats import sniff_csv
+
+    default = "\t" if path.lower().endswith((".tsv", ".tsv.gz")) else ","
+    try:
+        delimiter, _ = sniff_csv(path, default)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{label}: {exc}") from None
+    if delimiter != default:
+        _progress(f"{label}: detected the delimiter {delimiter!r} in {path}")
+    return delimiter
+
+
 def _read_csv(path: str, label: str):
     import pandas as pd
 
-    sep = "\t" if path.lower().endswith((".tsv", ".tsv.gz")) else ","
+    sep = _csv_delimiter(path, label)
     try:
         df = pd.read_csv(path, sep=sep, low_memory=False)
     except Exception as exc:  # noqa: BLE001 - pandas raises many kinds
-        raise InvalidInputError(f"cannot read {label} {path!r} as CSV: {exc}") from None
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InvalidInputError(
+            f"cannot read {label} {path!r} as CSV: {safe(msg)}; check that the file is "
+            "complete and well-formed"
+        ) from None
     if df.empty or len(df.columns) == 0:
         raise InvalidInputError(f"{label} {path!r} holds no rows; give a CSV with a header row")
     return df
 
 
 def _stats_from_dataframe(df):
-    try:
-        from tfx_addons_lab.drift import statistics_from_dataframe
-    except ImportError:  # pragma: no cover - older core
-        statistics_from_dataframe = None
-    if statistics_from_dataframe is not None:
-        return statistics_from_dataframe(df, quantile_buckets=QUANTILE_BUCKETS)
-    import tensorflow_data_validation as tfdv
+    from tfx_addons_lab.drift import statistics_from_dataframe
 
-    return tfdv.generate_statistics_from_dataframe(df, _stats_options())
+    return statistics_from_dataframe(
+        df, quantile_buckets=QUANTILE_BUCKETS, rank_buckets=RANK_BUCKETS
+    )
 
 
 def _read_tfrecord_batch(path: str, label: str):
@@ -270,7 +288,7 @@ def _numpy_statistics(path: str, label: str):
     """Statistics of a CSV file with pyarrow + numpy (no TensorFlow import)."""
     from tfx_addons_lab.drift.fast_stats import fast_statistics_from_dataframe, read_csv_table
 
-    delimiter = "\t" if path.lower().endswith((".tsv", ".tsv.gz")) else ","
+    delimiter = _csv_delimiter(path, label)
     start = time.perf_counter()
     try:
         table = read_csv_table(path, delimiter)
@@ -312,7 +330,7 @@ def _beam_statistics(path: str, kind: str, label: str, beam_args: List[str]):
         out = os.path.join(tmp, "stats.tfrecord")
         try:
             if kind == CSV:
-                delimiter = "\t" if path.lower().endswith((".tsv", ".tsv.gz")) else ","
+                delimiter = _csv_delimiter(path, label)
                 stats = tfdv.generate_statistics_from_csv(
                     path,
                     stats_options=_stats_options(),
@@ -398,11 +416,35 @@ def load_input(
     return stats, kind
 
 
+def _load_config_file(path: str) -> dict:
+    import json
+
+    check_input_file(path, "--config")
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"--config {path!r} is not a JSON file: {safe(exc)}; give a JSON object of "
+            'DriftConfig keys, e.g. {"feature_methods": {"fare": "psi"}}'
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidInputError(
+            f"--config {path!r} holds a JSON {type(data).__name__}; give a JSON object of "
+            "DriftConfig keys"
+        )
+    return data
+
+
 def build_config(args: argparse.Namespace):
-    """The ``DriftConfig`` of the command-line options."""
+    """The ``DriftConfig`` of ``--config`` and the command-line options (options win)."""
     from tfx_addons_lab.drift import DriftConfig, get_method
 
-    cfg = {"drift_share": args.drift_share}
+    cfg = _load_config_file(args.config) if getattr(args, "config", None) else {}
+    if args.drift_share is not None:
+        cfg["drift_share"] = args.drift_share
+    if getattr(args, "on_not_evaluated", None):
+        cfg["on_not_evaluated"] = args.on_not_evaluated
     if args.method:
         method = get_method(args.method)
         if "numeric" in method.feature_types:
@@ -411,7 +453,44 @@ def build_config(args: argparse.Namespace):
             cfg["categorical_method"] = args.method
     if args.threshold is not None:
         cfg["threshold"] = args.threshold
-    return DriftConfig.from_dict(cfg)
+    try:
+        return DriftConfig.from_dict(cfg)
+    except InvalidInputError as exc:
+        where = f"--config {args.config!r}: " if getattr(args, "config", None) else ""
+        raise InvalidInputError(f"{where}{exc}") from None
+
+
+def check_output_paths(args: argparse.Namespace) -> None:
+    """Refuse ``--json``/``--html`` paths that would overwrite an input, each other or a folder."""
+    inputs = {"BASELINE": args.baseline, "CURRENT": args.current}
+    if getattr(args, "config", None):
+        inputs["--config"] = args.config
+    outputs = {k: v for k, v in (("--json", args.json), ("--html", args.html)) if v}
+    for opt, out in outputs.items():
+        if os.path.isdir(out):
+            raise InvalidInputError(f"{opt} {out!r} is a folder; give a file path to write")
+        if os.path.exists(out) and not os.path.isfile(out):
+            raise InvalidInputError(
+                f"{opt} {out!r} is not a regular file (a FIFO or device?); give a file path"
+            )
+        for label, src in inputs.items():
+            if _same_file(out, src):
+                raise InvalidInputError(
+                    f"{opt} {out!r} is the {label} input; write the report to another path"
+                )
+    if len(outputs) == 2 and _same_file(args.json, args.html):
+        raise InvalidInputError(
+            f"--json and --html both name {args.json!r}; give two different paths"
+        )
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        if os.path.exists(a) and os.path.exists(b):
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return os.path.realpath(a) == os.path.realpath(b)
 
 
 def _write(path: str, text: str, what: str) -> None:
@@ -437,12 +516,38 @@ def display_name(path: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Compare BASELINE with CURRENT; print the table; return 0 (no drift) or 1 (drift)."""
-    if not 0.0 < args.drift_share <= 1.0:
+    """Compare BASELINE with CURRENT; print the table; return 0 (no drift) or 1 (drift).
+
+    Every failure is an :class:`~tfx_addons_lab.errors.InvalidInputError` (exit 2, one
+    line); an unexpected exception is turned into one too unless ``--verbose`` asks for the
+    traceback.
+    """
+    try:
+        return _run(args)
+    except TfxAddonsLabError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the CLI never prints a traceback
+        if getattr(args, "verbose", False):
+            raise
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise InvalidInputError(
+            f"comparing {args.baseline!r} with {args.current!r} failed: "
+            f"{type(exc).__name__}: {safe(msg)}; run with -v for the traceback and report it "
+            "if the inputs are valid"
+        ) from None
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.drift_share is not None and not 0.0 < args.drift_share <= 1.0:
         raise InvalidInputError(f"--drift-share must be in (0, 1], got {args.drift_share}")
+    if args.top is not None and args.top < 0:
+        raise InvalidInputError(
+            f"--top must be 0 (all features) or a positive number of rows, got {args.top}"
+        )
     if not getattr(args, "verbose", False):
         # Deprecation notices of TF/Google client libraries are noise for a CLI user.
         warnings.simplefilter("ignore")
+    check_output_paths(args)
     config = build_config(args)  # validate options before the (slow) statistics
     beam_args = list(args.beam) if args.beam is not None else None
     engine = getattr(args, "stats_engine", None)
@@ -451,23 +556,27 @@ def run(args: argparse.Namespace) -> int:
             "--stats-engine numpy computes statistics in memory; drop --beam, or use "
             "--stats-engine tfdv with --beam"
         )
+    check_input_file(args.baseline, "BASELINE")
+    check_input_file(args.current, "CURRENT")
     baseline, _ = load_input(args.baseline, "BASELINE", beam_args, engine)
     current, _ = load_input(args.current, "CURRENT", beam_args, engine)
 
     from tfx_addons_lab.drift import compare_statistics, render_html
 
     start = time.perf_counter()
-    report = compare_statistics(
+    result = compare_statistics(
         baseline,
         current,
         config,
         baseline_name=display_name(args.baseline),
         current_name=display_name(args.current),
     )
-    _progress(f"compared {len(report.features)} features in {time.perf_counter() - start:.2f} s")
-    print(report.to_text_table(max_rows=args.top or None))
+    _progress(f"compared {len(result.features)} features in {time.perf_counter() - start:.2f} s")
+    for w in result.warnings:
+        _progress(f"warning: {w}")
+    print(result.to_text_table(max_rows=args.top or None))
     if args.json:
-        _write(args.json, report.to_json(), "JSON")
+        _write(args.json, result.to_json(), "JSON")
     if args.html:
-        _write(args.html, render_html(report), "HTML")
-    return EXIT_DRIFT if report.dataset_drifted else EXIT_NO_DRIFT
+        _write(args.html, render_html(result), "HTML")
+    return EXIT_DRIFT if result.dataset_drifted else EXIT_NO_DRIFT

@@ -1,4 +1,4 @@
-"""A :class:`~tfx_addons_lab.drift.DriftReport` as a TFDV ``Anomalies`` proto.
+"""A :class:`~tfx_addons_lab.drift.DriftResult` as a TFDV ``Anomalies`` proto.
 
 Standard consumers of ExampleAnomalies (``tfdv.display_anomalies``, ``tfdv.load_anomalies_*``,
 ExampleValidator-style checks) can read the result:
@@ -14,12 +14,15 @@ ExampleValidator-style checks) can read the result:
   ``L_INFTY`` for ``l_infinity``, ``JENSEN_SHANNON_DIVERGENCE`` for ``jensen_shannon`` (value
   and threshold squared: TFDV measures the divergence, we report the distance), else
   ``UNKNOWN`` with our value and threshold.
-* ``dataset_anomaly_info`` when the data set as a whole drifted.
+* ``anomaly_info[name]`` for every ``not_evaluated`` feature when the result fails closed
+  (``on_not_evaluated="fail"``): severity ERROR, ``CUSTOM_VALIDATION``, "Drift not
+  evaluated" and the reason, so consumers that bless on "no anomaly_info" do not bless.
+* ``dataset_anomaly_info`` when the data set as a whole drifted (fail closed included).
 """
 
 from __future__ import annotations
 
-from tfx_addons_lab.drift.report import DriftReport, FeatureDrift
+from tfx_addons_lab.drift.report import NOT_EVALUATED, DriftResult, FeatureDrift
 
 
 def _reason_type(f: FeatureDrift, a):
@@ -81,7 +84,7 @@ def _measurement(f: FeatureDrift, a):
     return m
 
 
-def to_anomalies(report: DriftReport):
+def to_anomalies(report: DriftResult):
     """Convert a report to ``tensorflow_metadata.proto.v0.anomalies_pb2.Anomalies``."""
     from tensorflow_metadata.proto.v0 import anomalies_pb2 as a
 
@@ -94,6 +97,18 @@ def to_anomalies(report: DriftReport):
             info = out.drift_skew_info.add()
             info.path.step.extend(steps)
             info.drift_measurements.append(_measurement(f, a))
+        if f.status == NOT_EVALUATED and report.fails_closed:
+            entry = out.anomaly_info[f.name]
+            entry.path.step.extend(steps)
+            entry.severity = a.AnomalyInfo.ERROR
+            short = "Drift not evaluated"
+            long = f"Drift could not be evaluated ({f.note or 'no finite value'}); failing closed"
+            entry.short_description = short
+            entry.description = long
+            reason = entry.reason.add()
+            reason.type = a.AnomalyInfo.CUSTOM_VALIDATION
+            reason.short_description = short
+            reason.description = long
         if f.drifted:
             entry = out.anomaly_info[f.name]
             entry.path.step.extend(steps)
@@ -164,18 +179,27 @@ def anomalies_to_dicts(proto, split: str = "") -> list:
 
 
 def merge_anomalies(into, other) -> None:
-    """Merge ``other`` into ``into`` (two ``Anomalies`` protos of the same split)."""
+    """Merge the ``Anomalies`` proto ``other`` into ``into`` (two comparisons, same split).
+
+    A feature in both keeps every reason, the higher severity and both descriptions;
+    ``drift_skew_info`` entries are appended; dataset-level reasons are appended (and the
+    dataset anomaly copied when only ``other`` has one).
+    """
     for name, info in other.anomaly_info.items():
-        if name not in into.anomaly_info:
+        if name in into.anomaly_info:
+            target = into.anomaly_info[name]
+            target.reason.extend(info.reason)
+            if info.severity > target.severity:
+                target.severity = info.severity
+            target.short_description = "; ".join(
+                s for s in (target.short_description, info.short_description) if s
+            )
+            target.description = " ".join(s for s in (target.description, info.description) if s)
+        else:
             into.anomaly_info[name].CopyFrom(info)
-            continue
-        target = into.anomaly_info[name]
-        target.reason.extend(info.reason)
-        target.severity = max(target.severity, info.severity)
-        target.short_description = "; ".join(
-            s for s in (target.short_description, info.short_description) if s
-        )
-        target.description = " ".join(s for s in (target.description, info.description) if s)
     into.drift_skew_info.extend(other.drift_skew_info)
     if other.HasField("dataset_anomaly_info"):
-        into.dataset_anomaly_info.reason.extend(other.dataset_anomaly_info.reason)
+        if into.HasField("dataset_anomaly_info"):
+            into.dataset_anomaly_info.reason.extend(other.dataset_anomaly_info.reason)
+        else:
+            into.dataset_anomaly_info.CopyFrom(other.dataset_anomaly_info)

@@ -1,10 +1,10 @@
-"""``compare_statistics``: two TFDV statistics -> :class:`~tfx_addons_lab.drift.DriftReport`."""
+"""``compare_statistics``: two TFDV statistics -> :class:`~tfx_addons_lab.drift.DriftResult`."""
 
 from __future__ import annotations
 
 import logging
 import math
-from typing import Dict, List, Mapping, Optional, Tuple, Union
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -26,8 +26,9 @@ from tfx_addons_lab.drift.methods import (
     get_method,
     validate_threshold,
 )
-from tfx_addons_lab.drift.report import DriftReport, FeatureDrift
+from tfx_addons_lab.drift.report import NOT_EVALUATED, DriftResult, FeatureDrift
 from tfx_addons_lab.errors import InvalidInputError
+from tfx_addons_lab.textfmt import safe
 
 log = logging.getLogger(__name__)
 
@@ -151,20 +152,21 @@ def _is_constant(d: Distribution) -> Optional[str]:
     return None
 
 
-def _adjust(p_values: List[float], correction: Optional[str]) -> List[float]:
+def adjust_p_values(p_values: Sequence[float], correction: Optional[str]) -> List[float]:
+    """Multiple-testing adjusted p-values.
+
+    ``"bonferroni"``: ``min(1, p * m)``; ``"benjamini-hochberg"``: the step-up adjusted
+    p-values of ``scipy.stats.false_discovery_control(p, method="bh")``; ``None``: unchanged.
+    """
     m = len(p_values)
     if not correction or m == 0:
-        return list(p_values)
+        return [float(v) for v in p_values]
     p = np.asarray(p_values, dtype=float)
     if correction == "bonferroni":
         return [float(v) for v in np.minimum(1.0, p * m)]
-    # Benjamini-Hochberg step-up adjusted p-values.
-    order = np.argsort(p)
-    ranked = p[order] * m / np.arange(1, m + 1)
-    ranked = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty(m)
-    out[order] = np.minimum(1.0, ranked)
-    return [float(v) for v in out]
+    from scipy.stats import false_discovery_control
+
+    return [float(v) for v in false_discovery_control(p, method="bh")]
 
 
 def compare_statistics(
@@ -173,8 +175,8 @@ def compare_statistics(
     config: Union[DriftConfig, Mapping, None] = None,
     baseline_name: str = "baseline",
     current_name: str = "current",
-) -> DriftReport:
-    """Compare two TFDV statistics and return a :class:`DriftReport`.
+) -> DriftResult:
+    """Compare two TFDV statistics and return a :class:`DriftResult`.
 
     Args:
       baseline: ``DatasetFeatureStatisticsList`` (holding one dataset) or
@@ -196,7 +198,7 @@ def compare_statistics(
         )
     cur_ds = _dataset(current, "current")
     if baseline is None:
-        return DriftReport(
+        return DriftResult(
             dataset_drifted=False,
             drift_share=0.0,
             drift_share_threshold=config.drift_share,
@@ -224,7 +226,7 @@ def compare_statistics(
         f for f in results if f.status == "ok" and f.kind == P_VALUE and f.p_value is not None
     ]
     if config.correction and tested:
-        adjusted = _adjust([f.p_value for f in tested], config.correction)
+        adjusted = adjust_p_values([f.p_value for f in tested], config.correction)
         for f, adj in zip(tested, adjusted, strict=True):
             f.p_value_adjusted = adj
             f.drifted = adj < f.threshold
@@ -236,8 +238,20 @@ def compare_statistics(
     ]
     n_drifted = sum(1 for f in counted if f.drifted)
     share = n_drifted / len(counted) if counted else 0.0
-    report = DriftReport(
-        dataset_drifted=bool(counted) and share >= config.drift_share,
+    not_evaluated = [f.name for f in results if f.status == NOT_EVALUATED]
+    fail_closed = bool(not_evaluated) and config.on_not_evaluated == "fail"
+    warnings = _config_warnings(config, set(bdists) | set(cdists))
+    for w in warnings:
+        log.warning("drift config: %s", w)
+    if not_evaluated:
+        log.warning(
+            "drift: %d feature(s) not evaluated (%s): %s",
+            len(not_evaluated),
+            "dataset verdict fails closed" if fail_closed else "ignored by on_not_evaluated",
+            ", ".join(safe(n) for n in not_evaluated[:20]),
+        )
+    report = DriftResult(
+        dataset_drifted=(bool(counted) and share >= config.drift_share) or fail_closed,
         drift_share=share,
         drift_share_threshold=config.drift_share,
         status="ok",
@@ -248,9 +262,30 @@ def compare_statistics(
         correction=config.correction,
         features=results,
         config=config.to_dict(),
+        warnings=warnings,
     )
     log.debug("drift: %s", report.summary_line())
     return report
+
+
+def _config_warnings(config: DriftConfig, names) -> List[str]:
+    """One warning per config entry naming a feature that is in neither statistics."""
+    out: List[str] = []
+    for key in ("feature_methods", "feature_thresholds", "include", "exclude"):
+        entries = getattr(config, key) or []
+        for name in entries:
+            if name not in names:
+                out.append(
+                    f"DriftConfig.{key} names {name!r}, which is in neither statistics; "
+                    "check the spelling (feature names are case-sensitive)"
+                )
+    for name in config.categorical_features:
+        if name not in names:
+            out.append(
+                f"DriftConfig.categorical_features names {name!r}, which is in neither "
+                "statistics; check the spelling (feature names are case-sensitive)"
+            )
+    return out
 
 
 def _compare_feature(
@@ -296,6 +331,17 @@ def _compare_feature(
     notes: List[str] = []
     if b.proto_type != c.proto_type:
         notes.append(f"type {b.proto_type} in baseline, {c.proto_type} in current")
+
+    why = [
+        f"{s}: {d.not_evaluable}" for s, d in (("baseline", b), ("current", c)) if d.not_evaluable
+    ]
+    if why:
+        fd.status = NOT_EVALUATED
+        fd.note = "; ".join(notes + why)
+        return fd
+    notes.extend(
+        f"{s}: {d.nonfinite_note}" for s, d in (("baseline", b), ("current", c)) if d.nonfinite_note
+    )
 
     if b.is_empty or c.is_empty:
         fd.status = "all_missing"
@@ -346,11 +392,16 @@ def _compare_feature(
     fd.statistic = statistic
     fd.p_value = p_value
     fd.value = p_value if method.kind == P_VALUE else statistic
-    if fd.value is None or (isinstance(fd.value, float) and math.isnan(fd.value)):
-        notes.append(f"method {method.name} returned no value")
+    if fd.value is None or not math.isfinite(fd.value):
+        # No finite value is no evidence of "no drift": the feature is not evaluated.
+        fd.status = NOT_EVALUATED
         fd.drifted = False
-    else:
-        fd.drifted = method.is_drift(fd.value, threshold)
+        notes.append(f"method {method.name} gave {fd.value!r}, not a finite number")
+        fd.note = "; ".join(notes)
+        fd.value = fd.statistic = fd.p_value = None
+        fd.baseline, fd.current = b.summary(), c.summary()
+        return fd
+    fd.drifted = method.is_drift(fd.value, threshold)
 
     if ftype == NUMERIC:
         for side_name, d in (("baseline", b), ("current", c)):

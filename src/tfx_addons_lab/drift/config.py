@@ -11,6 +11,8 @@ from tfx_addons_lab.drift.methods import available_methods, get_method, validate
 from tfx_addons_lab.errors import InvalidInputError
 
 CORRECTIONS = (None, "bonferroni", "benjamini-hochberg")
+#: Values of ``DriftConfig.on_not_evaluated``.
+NOT_EVALUATED_POLICIES = ("fail", "ignore")
 
 
 @dataclass
@@ -35,6 +37,10 @@ class DriftConfig:
       categorical_features: numeric (e.g. INT) features to compare as categorical.
       schema_changes_drift: count ``added``, ``removed``, ``type_changed`` features (and a
         feature with values on one side only) as drifted features in the dataset verdict.
+      on_not_evaluated: what a feature with status ``not_evaluated`` (no finite value on a
+        side, or a method that gave NaN/inf) does to the dataset verdict: ``"fail"``
+        (default, fail closed: the data set counts as drifted) or ``"ignore"`` (the feature
+        is left out of the verdict, as ``skipped`` features are).
 
     Automatic method choice (as Evidently's defaults): baseline rows <= small_baseline_rows:
     ``ks`` (p < 0.05) for numeric features with more than 5 distinct values, else
@@ -54,6 +60,7 @@ class DriftConfig:
     small_baseline_rows: int = 1000
     categorical_features: List[str] = field(default_factory=list)
     schema_changes_drift: bool = True
+    on_not_evaluated: str = "fail"
 
     def __post_init__(self) -> None:
         self.validate()
@@ -110,6 +117,12 @@ class DriftConfig:
         if not 0.0 < d <= 1.0:
             raise InvalidInputError(
                 f"DriftConfig.drift_share must be in (0, 1], e.g. 0.5; got {self.drift_share!r}"
+            )
+        if self.on_not_evaluated not in NOT_EVALUATED_POLICIES:
+            raise InvalidInputError(
+                "DriftConfig.on_not_evaluated must be 'fail' (a feature that cannot be "
+                "evaluated fails the dataset verdict) or 'ignore'; got "
+                f"{self.on_not_evaluated!r}"
             )
         if self.correction not in CORRECTIONS:
             raise InvalidInputError(

@@ -69,6 +69,13 @@ class Distribution:
         ``len(counts)`` when truncated).
       tail_means: numeric only: ``{"low": m}`` / ``{"high": m}`` when an outermost bucket was
         reshaped to match the exact mean (see :func:`mean_matched_tails`); empty otherwise.
+      nonfinite: numeric only: infinite values (+inf/-inf) left out of the distribution;
+        ``count`` holds the finite values only, ``mean``/``std``/``min``/``max`` are those of
+        the finite values (mean and std then estimated from the histogram).
+      nonfinite_note: how the infinite values were left out (shown in the report's note).
+      not_evaluable: why no method can be computed on this side (e.g. every value is
+        infinite, or the statistics do not say how many values are infinite); empty when
+        the side can be compared.
     """
 
     name: str
@@ -90,6 +97,9 @@ class Distribution:
     truncated: bool = False
     unique: Optional[int] = None
     tail_means: Dict[str, float] = field(default_factory=dict)
+    nonfinite: float = 0.0
+    nonfinite_note: str = ""
+    not_evaluable: str = ""
     # Raw quantile buckets (lo, hi, count) kept to rebuild point masses of discrete features.
     _raw_buckets: List[tuple] = field(default_factory=list, repr=False)
 
@@ -198,6 +208,9 @@ class Distribution:
             max=self.max,
             histogram_type=self.histogram_type,
             buckets=self.buckets,
+            nonfinite=self.nonfinite,
+            nonfinite_note=self.nonfinite_note,
+            not_evaluable=self.not_evaluable,
         )
 
     def summary(self) -> Dict[str, object]:
@@ -209,6 +222,8 @@ class Distribution:
         }
         if self.nan:
             out["nan"] = _num(self.nan)
+        if self.nonfinite:
+            out["nonfinite"] = _num(self.nonfinite)
         if self.kind == NUMERIC or self.mean is not None:
             out.update(
                 mean=_num(self.mean),
@@ -442,66 +457,7 @@ def distribution_from_feature(feature, num_examples: float = 0.0) -> Distributio
     ptype = _type_name(feature)
     which = feature.WhichOneof("stats")
     if which == "num_stats":
-        ns = feature.num_stats
-        cs = ns.common_stats
-        hist, htype = _pick_histogram(ns)
-        nan = 0.0
-        raw: List[tuple] = []
-        tails: Dict[str, float] = {}
-        xs: List[float] = []
-        ps: List[float] = []
-        if hist is not None:
-            nan = float(hist.num_nan)
-            buckets = sorted(
-                [
-                    (b.low_value, b.high_value, max(float(b.sample_count), 0.0))
-                    for b in hist.buckets
-                ],
-                key=lambda t: (t[0], t[1]),
-            )
-            raw = buckets
-            total = sum(c for _, _, c in buckets)
-            shaped = buckets
-            if total > 0 and cs.num_non_missing > 0:
-                shaped, tails = mean_matched_tails(
-                    buckets, float(ns.mean), float(ns.std_dev), float(ns.min), float(ns.max)
-                )
-            if total > 0:
-                cum = 0.0
-                xs.append(float(shaped[0][0]))
-                ps.append(0.0)
-                for lo, hi, c in shaped:
-                    if lo > xs[-1]:
-                        # A gap between buckets: flat CDF across it.
-                        xs.append(float(lo))
-                        ps.append(cum / total)
-                    cum += c
-                    xs.append(float(hi))
-                    ps.append(cum / total)
-        count = float(cs.tot_num_values or cs.num_non_missing)
-        hist_total = float(sum(c for _, _, c in raw))
-        if count <= 0 and hist_total > 0:
-            count = hist_total
-        has_values = count > 0
-        return Distribution(
-            name=name,
-            kind=NUMERIC,
-            proto_type=ptype,
-            count=count if has_values else 0.0,
-            num_examples=float(num_examples),
-            missing=float(cs.num_missing) + nan,
-            nan=nan,
-            cdf_x=np.asarray(xs, dtype=float),
-            cdf_p=np.clip(np.asarray(ps, dtype=float), 0.0, 1.0),
-            histogram_type=htype,
-            buckets=len(hist.buckets) if hist is not None else 0,
-            tail_means=tails,
-            mean=float(ns.mean) if has_values else None,
-            std=float(ns.std_dev) if has_values else None,
-            min=float(ns.min) if has_values else None,
-            max=float(ns.max) if has_values else None,
-            _raw_buckets=raw,
-        )
+        return _numeric_distribution(feature, name, ptype, float(num_examples))
     if which == "string_stats":
         ss = feature.string_stats
         cs = ss.common_stats
@@ -539,3 +495,193 @@ def distribution_from_feature(feature, num_examples: float = 0.0) -> Distributio
         num_examples=float(num_examples),
         missing=float(cs.num_missing) if cs is not None else 0.0,
     )
+
+
+def _all_histograms(num_stats) -> List[tuple]:
+    """Every bucket ``(lo, hi, count)`` of every histogram of a ``num_stats``."""
+    return [
+        (float(b.low_value), float(b.high_value), max(float(b.sample_count), 0.0))
+        for h in num_stats.histograms
+        for b in h.buckets
+    ]
+
+
+def _finite_part(buckets: List[tuple], count: float, num_stats):
+    """Remove infinite values from the histogram ``buckets`` of one feature.
+
+    Returns ``(finite buckets, number of infinite values, note, reason)``; ``reason`` is set
+    (and the rest meaningless) when the statistics do not allow separating them.
+
+    Where the counts come from, by statistics engine:
+
+    * TFDV puts each infinite value in a ``[inf, inf]`` / ``[-inf, -inf]`` bucket of its
+      ``STANDARD`` histogram (exact counts) and its ``QUANTILES`` histogram has an open
+      outer bucket ``(q, inf]``: that bucket keeps its finite values, bounded by the
+      largest finite boundary of any histogram.
+    * The numpy engine leaves infinite values out of every histogram: they are the
+      difference between ``count`` and the histogram total.
+    """
+    every = _all_histograms(num_stats)
+    finite_bounds = [v for lo, hi, _ in every for v in (lo, hi) if math.isfinite(v)]
+    exact_pos = exact_neg = None
+    for h in num_stats.histograms:
+        pos = sum(
+            float(b.sample_count)
+            for b in h.buckets
+            if b.low_value == math.inf and b.high_value == math.inf
+        )
+        neg = sum(
+            float(b.sample_count)
+            for b in h.buckets
+            if b.low_value == -math.inf and b.high_value == -math.inf
+        )
+        if pos or neg:
+            if exact_pos is None or pos + neg > exact_pos + exact_neg:
+                exact_pos, exact_neg = pos, neg
+    total = sum(c for _, _, c in buckets)
+    whole = [b for b in buckets if not (math.isfinite(b[0]) or math.isfinite(b[1]))]
+    partial = [b for b in buckets if math.isfinite(b[0]) != math.isfinite(b[1]) and b[2] > 0]
+    finite = [b for b in buckets if math.isfinite(b[0]) and math.isfinite(b[1])]
+    n_whole = sum(c for _, _, c in whole)
+    if not partial:
+        # Infinite values are in no bucket (numpy engine) or in whole [inf, inf] buckets.
+        nonfinite = max(count - (total - n_whole), 0.0) if count else n_whole
+        if exact_pos is not None:
+            nonfinite = max(nonfinite, exact_pos + exact_neg)
+        how = "left out"
+        return finite, nonfinite, how, ""
+    if exact_pos is None:
+        return (
+            [],
+            0.0,
+            "",
+            "the statistics do not say how many values are infinite (an open histogram "
+            "bucket ends at inf); recompute them without infinite values",
+        )
+    # Infinite values not already in a whole [±inf, ±inf] bucket sit in the open buckets.
+    whole_pos = sum(c for lo, hi, c in whole if hi > 0)
+    whole_neg = sum(c for lo, hi, c in whole if hi < 0)
+    left = {1: max(exact_pos - whole_pos, 0.0), -1: max(exact_neg - whole_neg, 0.0)}
+    lo_f = min(finite_bounds) if finite_bounds else None
+    hi_f = max(finite_bounds) if finite_bounds else None
+    for lo, hi, c in partial:
+        sign = 1 if (hi == math.inf or lo == math.inf) else -1
+        take = min(left[sign], c)
+        left[sign] -= take
+        if c - take <= 0:
+            continue
+        if sign > 0:
+            inner = lo if math.isfinite(lo) else hi
+            finite.append((inner, max(hi_f, inner), c - take))
+        else:
+            inner = hi if math.isfinite(hi) else lo
+            finite.append((min(lo_f, inner), inner, c - take))
+    finite.sort(key=lambda t: (t[0], t[1]))
+    how = "left out"
+    return finite, exact_pos + exact_neg, how, ""
+
+
+def _bucket_moments(buckets: Sequence[tuple]):
+    """(mean, population std) of buckets read as uniform on ``[lo, hi]``; (None, None) if empty."""
+    total = sum(c for _, _, c in buckets)
+    if total <= 0:
+        return None, None
+    m1 = sum(c * 0.5 * (lo + hi) for lo, hi, c in buckets) / total
+    m2 = sum(c * _uniform_m2(lo, hi) for lo, hi, c in buckets) / total
+    return m1, math.sqrt(max(m2 - m1 * m1, 0.0))
+
+
+def _numeric_distribution(feature, name: str, ptype: str, num_examples: float) -> Distribution:
+    ns = feature.num_stats
+    cs = ns.common_stats
+    hist, htype = _pick_histogram(ns)
+    nan = float(hist.num_nan) if hist is not None else 0.0
+    buckets: List[tuple] = []
+    if hist is not None:
+        buckets = sorted(
+            [
+                (float(b.low_value), float(b.high_value), max(float(b.sample_count), 0.0))
+                for b in hist.buckets
+            ],
+            key=lambda t: (t[0], t[1]),
+        )
+    # NaN values inside tf.Examples are in tot_num_values and in the histogram's num_nan:
+    # they are missing values, not part of the distribution.
+    count = max(float(cs.tot_num_values or cs.num_non_missing) - nan, 0.0)
+    if count <= 0 and buckets:
+        count = float(sum(c for _, _, c in buckets))
+    moments = (float(ns.mean), float(ns.std_dev), float(ns.min), float(ns.max))
+    has_nonfinite = count > 0 and (
+        not all(math.isfinite(v) for v in moments)
+        or any(not (math.isfinite(lo) and math.isfinite(hi)) for lo, hi, _ in buckets)
+    )
+    nonfinite, nonfinite_note, not_evaluable = 0.0, "", ""
+    mean, std, vmin, vmax = moments
+    if has_nonfinite:
+        buckets, nonfinite, how, not_evaluable = _finite_part(buckets, count, ns)
+        finite_total = float(sum(c for _, _, c in buckets))
+        if not not_evaluable:
+            if finite_total <= 0:
+                not_evaluable = (
+                    f"no finite value ({_fmt_count(nonfinite)} infinite)"
+                    if nonfinite
+                    else "no finite value (mean, std or min/max is NaN or infinite)"
+                )
+            else:
+                count = finite_total
+                if nonfinite:
+                    nonfinite_note = f"{_fmt_count(nonfinite)} infinite value(s) {how}"
+                else:
+                    nonfinite_note = "NaN/infinite mean or std in the statistics"
+                mean, std = _bucket_moments(buckets)
+                vmin = min(lo for lo, _, c in buckets if c > 0)
+                vmax = max(hi for _, hi, c in buckets if c > 0)
+                nonfinite_note += ", finite mean/std estimated from the histogram"
+    raw = buckets
+    tails: Dict[str, float] = {}
+    xs: List[float] = []
+    ps: List[float] = []
+    total = sum(c for _, _, c in buckets)
+    if total > 0 and not not_evaluable:
+        shaped = buckets
+        if cs.num_non_missing > 0 and not has_nonfinite:
+            shaped, tails = mean_matched_tails(buckets, mean, std, vmin, vmax)
+        cum = 0.0
+        xs.append(float(shaped[0][0]))
+        ps.append(0.0)
+        for lo, hi, c in shaped:
+            if lo > xs[-1]:
+                # A gap between buckets: flat CDF across it.
+                xs.append(float(lo))
+                ps.append(cum / total)
+            cum += c
+            xs.append(float(hi))
+            ps.append(cum / total)
+    has_values = count > 0 and not not_evaluable
+    return Distribution(
+        name=name,
+        kind=NUMERIC,
+        proto_type=ptype,
+        count=count if count > 0 else 0.0,
+        num_examples=num_examples,
+        missing=float(cs.num_missing) + nan,
+        nan=nan,
+        cdf_x=np.asarray(xs, dtype=float),
+        cdf_p=np.clip(np.asarray(ps, dtype=float), 0.0, 1.0),
+        histogram_type=htype,
+        buckets=len(hist.buckets) if hist is not None else 0,
+        tail_means=tails,
+        mean=float(mean) if has_values else None,
+        std=float(std) if has_values else None,
+        min=float(vmin) if has_values else None,
+        max=float(vmax) if has_values else None,
+        nonfinite=nonfinite,
+        nonfinite_note=nonfinite_note,
+        not_evaluable=not_evaluable,
+        _raw_buckets=raw,
+    )
+
+
+def _fmt_count(v: float) -> str:
+    r = round(float(v))
+    return str(int(r)) if abs(v - r) <= 1e-6 * max(1.0, abs(v)) else f"{v:g}"

@@ -35,6 +35,7 @@ from typing import Iterable, List, Optional, Tuple
 import numpy as np
 
 from tfx_addons_lab.errors import InvalidInputError
+from tfx_addons_lab.textfmt import safe
 
 #: TFDV's default number of ``top_values``.
 TOP_VALUES = 20
@@ -47,6 +48,24 @@ INT, FLOAT, STRING = "INT", "FLOAT", "STRING"
 
 
 # ------------------------------------------------------------------------- table -> columns
+def check_unique_columns(names: Iterable, what: str = "the table") -> None:
+    """Raise InvalidInputError when two columns share a name (the statistics of one would be
+    lost or renamed, and the numpy and TFDV engines would disagree)."""
+    seen: dict = {}
+    dups: List[str] = []
+    for i, name in enumerate(names):
+        key = str(name)
+        if key in seen and key not in dups:
+            dups.append(key)
+        seen.setdefault(key, i)
+    if dups:
+        shown = ", ".join(repr(safe(d)) for d in dups[:5])
+        raise InvalidInputError(
+            f"{what} has duplicated column names ({shown}); rename the columns so that each "
+            "name is unique"
+        )
+
+
 def _is_arrow_table(obj) -> bool:
     return hasattr(obj, "schema") and hasattr(obj, "column_names") and hasattr(obj, "column")
 
@@ -280,6 +299,7 @@ def fast_statistics_from_dataframe(
             f"quantile_buckets must be >= 1 and rank_buckets >= 0, got {quantile_buckets} "
             f"and {rank_buckets}"
         )
+    check_unique_columns(df.column_names if _is_arrow_table(df) else df.columns)
     table = df if _is_arrow_table(df) else _to_arrow(df)
     if table.num_rows == 0 or table.num_columns == 0:
         raise InvalidInputError(
@@ -306,6 +326,81 @@ def fast_statistics_from_dataframe(
     return out
 
 
+#: Delimiters :func:`sniff_csv` tries, after the one the file name suggests.
+DELIMITERS = (",", "\t", ";", "|")
+_DELIMITER_NAMES = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
+
+
+def _csv_head(path: str, size: int = 1 << 16) -> str:
+    import gzip
+
+    try:
+        with open(path, "rb") as f:
+            gz = f.read(2) == b"\x1f\x8b"
+        opener = gzip.open if gz else open
+        with opener(path, "rb") as f:
+            raw = f.read(size)
+    except (OSError, EOFError) as exc:
+        raise InvalidInputError(
+            f"cannot read {path!r} as CSV: {_one_line(exc)}; the file is truncated or "
+            "corrupt (a .gz must be complete: check the download or re-create it)"
+        ) from None
+    return raw.decode("utf-8", errors="replace")
+
+
+def sniff_csv(path: str, delimiter: Optional[str] = None) -> Tuple[str, List[str]]:
+    """``(delimiter, column names)`` of a CSV file (``.gz`` too), from its first lines.
+
+    ``delimiter`` (e.g. from the extension: tab for ``.tsv``) is tried first, then
+    comma, tab, semicolon and pipe: the first one that splits the header into more than one
+    column and every complete line of the head into the same number of columns wins. A
+    file with one column keeps ``delimiter`` (or comma).
+
+    Raises:
+      InvalidInputError: the head cannot be read (truncated ``.gz``), or two columns share
+        a name (naming them and the fix).
+    """
+    import csv
+    import io
+
+    full = _csv_head(path)
+    head = full
+    if len(full) >= (1 << 16) - 4:
+        cut = max(full.rfind("\n"), full.rfind("\r"))
+        head = full[: cut + 1] if cut > 0 else full  # the last line may be cut short
+    first_line = head.splitlines()[0] if head else ""
+    order = [d for d in ((delimiter,) if delimiter else ()) + DELIMITERS]
+    chosen, names = None, None
+    for d in dict.fromkeys(order):
+        try:
+            rows = [r for r in csv.reader(io.StringIO(head), delimiter=d) if r][:200]
+        except csv.Error:
+            continue
+        if not rows or len(rows[0]) < 2:
+            continue
+        if all(len(r) == len(rows[0]) for r in rows):
+            chosen, names = d, rows[0]
+            break
+    if chosen is None:
+        chosen = delimiter or ","
+        try:
+            first = next(csv.reader(io.StringIO(head), delimiter=chosen), [])
+        except csv.Error:
+            first = [first_line]
+        names = first
+        others = [d for d in DELIMITERS if d != chosen and d in first_line]
+        if len(first) == 1 and others:
+            d = others[0]
+            raise InvalidInputError(
+                f"CSV {path!r} reads as one column {safe(first[0])!r} but its header "
+                f"holds {_DELIMITER_NAMES[d]}s ({d!r}) and its lines do not split evenly on "
+                "them; fix the file so that every line has the same number of "
+                f"{_DELIMITER_NAMES[d]}-separated fields"
+            )
+    check_unique_columns(names or [], f"CSV {path!r}")
+    return chosen, list(names or [])
+
+
 def read_csv_table(path: str, delimiter: str = ","):
     """Read a CSV file (``.gz`` too) into a pyarrow Table with pandas' reading rules.
 
@@ -314,7 +409,8 @@ def read_csv_table(path: str, delimiter: str = ","):
     first block: when a later row does not fit, the file is read again with pandas.
 
     Raises:
-      InvalidInputError: the file cannot be parsed as CSV.
+      InvalidInputError: the file cannot be parsed as CSV (a truncated or corrupt ``.gz``
+        included), or two columns share a name.
     """
     import pyarrow as pa
     from pyarrow import csv
@@ -330,10 +426,23 @@ def read_csv_table(path: str, delimiter: str = ","):
         try:
             import pandas as pd
 
+            sniff_csv(path, delimiter)  # duplicated names: pandas would rename them
+
             frame = pd.read_csv(path, sep=delimiter, low_memory=False)
         except Exception as exc2:  # noqa: BLE001 - pandas raises many kinds
             raise InvalidInputError(
-                f"cannot read {path!r} as CSV: {exc2} (pyarrow: {exc})"
+                f"cannot read {path!r} as CSV: {_one_line(exc2)} (pyarrow: {_one_line(exc)})"
             ) from None
         table = _to_arrow(frame)
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(
+            f"cannot read {path!r} as CSV: {_one_line(exc)}; the file is truncated or "
+            "corrupt (a .gz must be complete: check the download or re-create it)"
+        ) from None
+    check_unique_columns(table.column_names, f"CSV {path!r}")
     return table
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return safe(text[0] if text else type(exc).__name__)

@@ -1,188 +1,199 @@
-"""A self-contained HTML page for a :class:`~tfx_addons_lab.drift.DriftReport`.
+"""Self-contained HTML pages for drift results, rendered from Jinja2 templates.
 
-No script, no external URL: inline CSS and one small inline SVG bar chart per feature. Every
-string that comes from the data (feature names, categories, notes, names of the two sides) is
-escaped with :func:`html.escape`.
+* :func:`render_html`: the page of one :class:`~tfx_addons_lab.drift.DriftResult`
+  (template ``drift_report.html.j2``).
+* :func:`render_index`: the page linking several comparisons (``drift_index.html.j2``),
+  from the index document of :func:`~tfx_addons_lab.drift.report.index_document`.
+
+No script, no external URL: inline CSS and one small inline SVG bar chart per feature. The
+templates are autoescaped (see :mod:`tfx_addons_lab._templates`), so every string that comes
+from the data (feature names, categories, notes, names of the two sides) is shown as text.
+The measurement is shown as three separate cells (the statistic, the p-value and the drift
+rule) so a p-value cannot be read as the statistic or the rule as the result.
 """
 
 from __future__ import annotations
 
-import html
-from typing import Any, Dict, List
+import re
+from typing import Any, Dict, List, Mapping, Optional
 
-from tfx_addons_lab.drift.report import DriftReport, FeatureDrift, _fmt
+from tfx_addons_lab.drift.report import NOT_EVALUATED, DriftResult, FeatureDrift, _fmt
 
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222;
-max-width:1100px}
-h1{font-size:1.4em;margin:0 0 4px} .sub{color:#555;margin:0 0 16px}
-.verdict{padding:14px 18px;border-radius:6px;font-size:1.15em;font-weight:600;margin:8px 0 18px}
-.verdict.drift{background:#fde2e1;border:1px solid #e0a0a0;color:#8a1c1c}
-.verdict.ok{background:#e3f4e4;border:1px solid #9bcf9f;color:#1d5e22}
-.verdict.none{background:#eef0f3;border:1px solid #c5cad3;color:#333}
-table{border-collapse:collapse;width:100%} th,td{padding:6px 8px;border-bottom:1px solid #e4e4e4;
-text-align:left;vertical-align:top;font-size:0.92em} th{background:#f6f6f6}
-tr.drifted td.name{color:#8a1c1c;font-weight:600}
-.tag{display:inline-block;padding:1px 6px;border-radius:3px;font-size:0.85em}
-.tag.d{background:#c62828;color:#fff} .tag.n{background:#e0e0e0;color:#333}
-.note{color:#666;font-size:0.85em} .legend span{display:inline-block;width:10px;height:10px;
-margin:0 4px 0 12px} code{background:#f3f3f3;padding:0 3px}
-"""
+BASE_COLOR = "#5b8def"
+CUR_COLOR = "#f2994a"
 
-_BASE_COLOR = "#5b8def"
-_CUR_COLOR = "#f2994a"
+#: How the statistic of each built-in method is labelled in the HTML report.
+STATISTIC_LABELS = {"ks": "D", "chi_square": "\u03c7\u00b2"}
 
 
-def _e(v) -> str:
-    return html.escape(str(v), quote=True)
-
-
-def _svg(f: FeatureDrift, width: int = 260, height: int = 70) -> str:
+def _svg(f: FeatureDrift, width: int = 260, height: int = 70) -> Optional[Dict[str, Any]]:
+    """Bar-chart data of a feature's histogram (None when there is nothing to draw)."""
     hist = f.histogram or {}
     base: List[float] = list(hist.get("baseline") or [])
     cur: List[float] = list(hist.get("current") or [])
     bins = list(hist.get("bins") or [])
     n = min(len(base), len(cur))
     if n == 0:
-        return '<span class="note">no picture</span>'
+        return None
     numeric = f.type == "numeric" and len(bins) == n + 1
     top = max(max(base[:n]), max(cur[:n]), 1e-12)
     slot = width / n
     bar = max(slot / 2 - 1, 1)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 14}" '
-        f'role="img" aria-label="{_e("baseline vs current of " + f.name)}">'
-    ]
+    bars = []
     for i in range(n):
-        x = i * slot
-        for j, (share, color) in enumerate(((base[i], _BASE_COLOR), (cur[i], _CUR_COLOR))):
+        if numeric:
+            label = f"[{_fmt(bins[i])}, {_fmt(bins[i + 1])}]"
+        else:
+            label = str(bins[i]) if i < len(bins) else ""
+        for j, (share, color) in enumerate(((base[i], BASE_COLOR), (cur[i], CUR_COLOR))):
             h = height * float(share) / top
-            label = (
-                f"[{_fmt(bins[i])}, {_fmt(bins[i + 1])}]"
-                if numeric
-                else str(bins[i])
-                if i < len(bins)
-                else ""
-            )
             side = "baseline" if j == 0 else "current"
-            parts.append(
-                f'<rect x="{x + j * bar:.1f}" y="{height - h:.1f}" width="{bar:.1f}" '
-                f'height="{h:.1f}" fill="{color}"><title>{_e(label)} {side}: '
-                f"{float(share):.1%}</title></rect>"
+            bars.append(
+                {
+                    "x": f"{i * slot + j * bar:.1f}",
+                    "y": f"{height - h:.1f}",
+                    "w": f"{bar:.1f}",
+                    "h": f"{h:.1f}",
+                    "color": color,
+                    "title": f"{label} {side}: {float(share):.1%}",
+                }
             )
     if numeric:
-        parts.append(
-            f'<text x="0" y="{height + 12}" font-size="10" fill="#666">{_e(_fmt(bins[0]))}</text>'
-            f'<text x="{width}" y="{height + 12}" font-size="10" fill="#666" '
-            f'text-anchor="end">{_e(_fmt(bins[-1]))}</text>'
-        )
+        left, right = _fmt(bins[0]), _fmt(bins[-1])
     else:
-        shown = ", ".join(str(b) for b in bins[:4]) + (" ..." if len(bins) > 4 else "")
-        parts.append(
-            f'<text x="0" y="{height + 12}" font-size="10" fill="#666">{_e(shown[:60])}</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+        left = (", ".join(str(b) for b in bins[:4]) + (" ..." if len(bins) > 4 else ""))[:60]
+        right = None
+    return {
+        "width": width,
+        "height": height,
+        "bars": bars,
+        "left_label": left,
+        "right_label": right,
+    }
 
 
-def _row(f: FeatureDrift) -> str:
-    tag = '<span class="tag d">DRIFT</span>' if f.drifted else '<span class="tag n">no drift</span>'
-    if f.method:
-        rule = "p &lt; " if f.kind == "p_value" else "&ge; "
-        value = _fmt(f.value)
-        if f.p_value_adjusted is not None:
-            value += f" (adj. {_fmt(f.p_value_adjusted)})"
-        measure = f"<code>{_e(f.method)}</code> = {_e(value)} ({rule}{_e(_fmt(f.threshold))})"
-        if f.kind == "p_value" and f.statistic is not None:
-            measure += f'<br><span class="note">statistic {_e(_fmt(f.statistic))}</span>'
+def _row(f: FeatureDrift) -> Dict[str, Any]:
+    if f.drifted:
+        tag, tag_class = "DRIFT", "d"
+    elif f.status == NOT_EVALUATED:
+        tag, tag_class = "not evaluated", "u"
     else:
-        measure = "&mdash;"
+        tag, tag_class = "no drift", "n"
     b, c = f.baseline or {}, f.current or {}
-    counts = (
-        f"{_e(_fmt(b.get('count')))} / {_e(_fmt(c.get('count')))}"
-        f'<br><span class="note">missing {_e(_fmt(b.get("missing")))} / '
-        f"{_e(_fmt(c.get('missing')))}</span>"
-    )
-    note = _e(f.note) if f.note else ""
-    if f.new_categories:
-        shown = ", ".join(f.new_categories[:10])
-        note += ("<br>" if note else "") + "new: " + _e(shown)
-    cls = "drifted" if f.drifted else ""
-    return (
-        f'<tr class="{cls}"><td class="name">{_e(f.name)}</td><td>{tag}</td>'
-        f'<td>{_e(f.type)}<br><span class="note">{_e(f.status)}</span></td>'
-        f"<td>{measure}</td><td>{counts}</td><td>{_svg(f)}</td>"
-        f'<td class="note">{note}</td></tr>'
-    )
+    nonfinite = ""
+    if b.get("nonfinite") or c.get("nonfinite"):
+        nonfinite = f"{_fmt(b.get('nonfinite') or 0)} / {_fmt(c.get('nonfinite') or 0)}"
+    measured = bool(f.method) and f.statistic is not None
+    return {
+        "name": f.name,
+        "row_class": "drifted" if f.drifted else "",
+        "tag": tag,
+        "tag_class": tag_class,
+        "type": f.type,
+        "status": f.status,
+        "method": f.method if measured else None,
+        "statistic_label": STATISTIC_LABELS.get(f.method or "", "statistic"),
+        "statistic": _fmt(f.statistic) if measured else None,
+        "p_value": _fmt(f.p_value) if f.p_value is not None else None,
+        "p_adjusted": _fmt(f.p_value_adjusted) if f.p_value_adjusted is not None else None,
+        "rule": f.rule if measured else "",
+        "count_b": _fmt(b.get("count")),
+        "count_c": _fmt(c.get("count")),
+        "missing_b": _fmt(b.get("missing")),
+        "missing_c": _fmt(c.get("missing")),
+        "nonfinite": nonfinite,
+        "note": f.note or "",
+        "new_categories": ", ".join(str(v) for v in f.new_categories[:10]),
+        "svg": _svg(f),
+    }
 
 
-def render_html(report: DriftReport, title: str = "Data drift report") -> str:
+def render_html(report: DriftResult, title: str = "Data drift report") -> str:
     """Render ``report`` as one self-contained HTML document (a string)."""
+    from tfx_addons_lab._templates import render
+
     if report.status == "no_baseline":
         cls, verdict = "none", "No baseline: nothing to compare with, not drifted"
+    elif report.dataset_drifted and report.fails_closed and report.n_drifted == 0:
+        cls, verdict = "drift", "Dataset drift assumed: features could not be evaluated"
     elif report.dataset_drifted:
         cls, verdict = "drift", "Dataset drift detected"
     else:
         cls, verdict = "ok", "No dataset drift"
-    detail = report.summary_line()
-    rows = "\n".join(_row(f) for f in report.sorted_features())
-    corr = f", correction: {_e(report.correction)}" if report.correction else ""
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_e(title)}</title><style>{_CSS}</style></head>
-<body>
-<h1>{_e(title)}</h1>
-<p class="sub">baseline <b>{_e(report.baseline_name)}</b> vs current
-<b>{_e(report.current_name)}</b></p>
-<div class="verdict {cls}" id="verdict">{_e(verdict)}<br>
-<span style="font-weight:400;font-size:0.85em">{_e(detail)}</span></div>
-<p>{report.n_drifted} of {report.n_features} features drifted
-({report.drift_share:.0%}; the dataset drifts at &ge; {report.drift_share_threshold:.0%}{corr}).
-<span class="legend"><span style="background:{_BASE_COLOR}"></span>baseline
-<span style="background:{_CUR_COLOR}"></span>current</span></p>
-<table id="features">
-<thead><tr><th>feature</th><th>verdict</th><th>type / status</th><th>measurement</th>
-<th>count (baseline / current)</th><th>distribution</th><th>note</th></tr></thead>
-<tbody>
-{rows}
-</tbody></table>
-<p class="note">Generated by tfx-addons-lab drift (report schema v{report.schema_version}).
-p-value methods flag drift when p &lt; threshold; distance methods when value &ge; threshold.</p>
-</body></html>
-"""
+    return render(
+        "drift_report.html.j2",
+        title=title,
+        baseline_name=report.baseline_name,
+        current_name=report.current_name,
+        verdict_class=cls,
+        verdict=verdict,
+        detail=report.summary_line(),
+        warnings=list(report.warnings),
+        n_drifted=report.n_drifted,
+        n_features=report.n_features,
+        share=f"{report.drift_share:.0%}",
+        share_threshold=f"{report.drift_share_threshold:.0%}",
+        correction=report.correction,
+        n_not_evaluated=len(report.not_evaluated_features),
+        not_evaluated_policy="they fail the verdict" if report.fails_closed else "ignored",
+        base_color=BASE_COLOR,
+        cur_color=CUR_COLOR,
+        rows=[_row(f) for f in report.sorted_features()],
+        schema_version=report.schema_version,
+    )
 
 
-def render_index(index: Dict[str, Any]) -> str:
-    """A small self-contained page linking the per-comparison reports."""
-    esc = html.escape
-    verdict = "DATASET DRIFT" if index["dataset_drifted"] else "no dataset drift"
-    if index["status"] == "no_baseline":
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def _relative_link(href: Any) -> str:
+    """``href`` when it is a relative path, else ``#`` (no ``javascript:`` or remote URL)."""
+    href = str(href or "")
+    if _SCHEME.match(href) or href.startswith(("//", "\\")):
+        return "#"
+    return href
+
+
+def render_index(index: Mapping[str, Any], title: str = "Drift reports") -> str:
+    """The HTML page linking several comparisons' reports.
+
+    Args:
+      index: the document of :func:`~tfx_addons_lab.drift.report.index_document` (what the
+        DriftValidator writes as the root ``report.json`` of several comparisons): keys
+        ``dataset_drifted``, ``status``, ``drift_share`` and ``comparisons`` (each with
+        ``name``, ``html``, ``current_name``, ``baseline_name``, ``status``,
+        ``dataset_drifted``, ``drift_share``, ``drifted_features`` and optionally
+        ``not_evaluated_features``).
+      title: the page title.
+    """
+    from tfx_addons_lab._templates import render
+
+    if index.get("status") == "no_baseline":
         verdict = "no baseline"
-    rows = []
-    for c in index["comparisons"]:
-        state = (
-            "no baseline"
-            if c["status"] == "no_baseline"
-            else ("DRIFT" if c["dataset_drifted"] else "ok")
+    else:
+        verdict = "DATASET DRIFT" if index.get("dataset_drifted") else "no dataset drift"
+    comparisons = []
+    for c in index.get("comparisons") or []:
+        if c.get("status") == "no_baseline":
+            state = "no baseline"
+        else:
+            state = "DRIFT" if c.get("dataset_drifted") else "ok"
+        comparisons.append(
+            {
+                "name": c.get("name", ""),
+                "html": _relative_link(c.get("html")),
+                "current_name": c.get("current_name", ""),
+                "baseline_name": c.get("baseline_name", ""),
+                "state": state,
+                "drift_share": f"{float(c.get('drift_share') or 0.0):.0%}",
+                "drifted_features": ", ".join(map(str, c.get("drifted_features") or [])),
+                "not_evaluated": ", ".join(map(str, c.get("not_evaluated_features") or [])),
+            }
         )
-        rows.append(
-            "<tr>"
-            f'<td><a href="{esc(c["html"])}">{esc(c["name"])}</a></td>'
-            f"<td>{esc(c['current_name'])}</td><td>{esc(c['baseline_name'])}</td>"
-            f"<td>{esc(state)}</td><td>{c['drift_share']:.0%}</td>"
-            f"<td>{esc(', '.join(c['drifted_features']))}</td>"
-            "</tr>"
-        )
-    return (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Drift reports</title>"
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style></head><body>"
-        f"<h1>{esc(verdict)}</h1>"
-        f"<p>Largest drift share {index['drift_share']:.0%} over "
-        f"{len(index['comparisons'])} comparisons.</p>"
-        "<table><tr><th>comparison</th><th>current</th><th>baseline</th><th>verdict</th>"
-        "<th>drift share</th><th>drifted features</th></tr>"
-        + "".join(rows)
-        + "</table></body></html>"
+    return render(
+        "drift_index.html.j2",
+        title=title,
+        verdict=verdict,
+        drift_share=f"{float(index.get('drift_share') or 0.0):.0%}",
+        comparisons=comparisons,
     )

@@ -13,24 +13,83 @@ from tfx_addons_lab.errors import InvalidInputError
 STATS_FILE_NAMES = ("FeatureStats.pb", "stats_tfrecord")
 
 
-def _split_tfrecord(data: bytes) -> Optional[List[bytes]]:
-    """Records of a TFRecord file, or None if ``data`` is not exactly a TFRecord framing.
+def _crc32c(data: bytes) -> int:
+    """CRC-32C (Castagnoli), table-driven; used on the 8-byte length header of a record."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc = _CRC_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
 
-    (CRCs are not checked; the framing must consume the file exactly and every record must
-    then parse as a statistics proto.)
+
+def _make_crc_table() -> List[int]:
+    table = []
+    for n in range(256):
+        c = n
+        for _ in range(8):
+            c = (c >> 1) ^ (0x82F63B78 & -(c & 1))
+        table.append(c)
+    return table
+
+
+_CRC_TABLE = _make_crc_table()
+
+
+def _masked_crc(data: bytes) -> int:
+    crc = _crc32c(data)
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def is_tfrecord_header(header: bytes) -> bool:
+    """True when 12 bytes start a TFRecord record: a length and its masked CRC-32C."""
+    if len(header) < 12:
+        return False
+    return int.from_bytes(header[8:12], "little") == _masked_crc(header[:8])
+
+
+def split_tfrecords(data: bytes, limit: Optional[int] = None) -> Optional[List[bytes]]:
+    """The records of TFRecord-framed ``data`` (at most ``limit``), or None if not TFRecord.
+
+    The one TFRecord reader of the package that does not import TensorFlow (statistics
+    files, and telling a TFRecord input from a CSV). Every record's length header must carry
+    its masked CRC-32C and, without ``limit``, the framing must consume ``data`` exactly.
+    The payload CRC is not checked (a statistics record is then parsed as a proto, which
+    fails on damage). Data files of ``tf.Example`` records are read with ``tf.data``.
     """
     records: List[bytes] = []
     pos, size = 0, len(data)
     while pos < size:
-        if pos + 12 > size:
+        if limit is not None and len(records) >= limit:
+            return records
+        if pos + 12 > size or not is_tfrecord_header(data[pos : pos + 12]):
             return None
         (length,) = struct.unpack_from("<Q", data, pos)
         end = pos + 12 + length + 4
         if end > size:
-            return None
+            return records if limit is not None and records else None
         records.append(data[pos + 12 : pos + 12 + length])
         pos = end
     return records or None
+
+
+def first_tfrecord(path: Union[str, os.PathLike], max_length: int = 1 << 30) -> Optional[bytes]:
+    """The first record of a TFRecord file (GZIP-compressed or not), or None if not one."""
+    import gzip
+
+    try:
+        with open(path, "rb") as f:
+            gz = f.read(2) == b"\x1f\x8b"
+        opener = gzip.open if gz else open
+        with opener(path, "rb") as f:
+            header = f.read(12)
+            if not is_tfrecord_header(header):
+                return None
+            (length,) = struct.unpack("<Q", header[:8])
+            if length > max_length:
+                return None
+            data = f.read(length)
+            return data if len(data) == length else None
+    except (OSError, EOFError):
+        return None
 
 
 def _resolve(path: Path) -> Path:
@@ -74,6 +133,11 @@ def load_statistics(path: Union[str, os.PathLike]):
     if not p.exists():
         raise InvalidInputError(f"statistics file {str(p)!r} does not exist")
     p = _resolve(p)
+    if not p.is_file():
+        raise InvalidInputError(
+            f"statistics file {str(p)!r} is not a regular file (a pipe or device?); "
+            "save the statistics to a file first"
+        )
     try:
         data = p.read_bytes()
     except OSError as exc:
@@ -87,7 +151,7 @@ def load_statistics(path: Union[str, os.PathLike]):
         )
 
     # 1. TFRecord of DatasetFeatureStatisticsList records.
-    records = _split_tfrecord(data)
+    records = split_tfrecords(data)
     if records:
         merged = statistics_pb2.DatasetFeatureStatisticsList()
         try:
@@ -146,8 +210,24 @@ def statistics_from_dataframe(
     ``StatsOptions(num_quantiles_histogram_buckets=quantile_buckets,
     num_rank_histogram_buckets=rank_buckets)`` unless ``stats_options`` is given.
     Returns a ``DatasetFeatureStatisticsList``.
+
+    TFDV (and so TensorFlow) is imported when this is called, never when
+    :mod:`tfx_addons_lab.drift` is imported.
+
+    Raises:
+      InvalidInputError: the table has no row, or two columns share a name (TFDV would
+        otherwise keep one of them silently).
     """
-    import tensorflow_data_validation as tfdv
+    from tfx_addons_lab.drift.fast_stats import check_unique_columns
+
+    check_unique_columns(df.columns)
+    try:
+        import tensorflow_data_validation as tfdv
+    except ImportError as exc:  # pragma: no cover - TFDV is installed with TFX
+        raise ImportError(
+            "statistics_from_dataframe needs tensorflow_data_validation (installed with "
+            "tfx); fast_statistics_from_dataframe computes the same statistics without it"
+        ) from exc
 
     if stats_options is None:
         stats_options = tfdv.StatsOptions(

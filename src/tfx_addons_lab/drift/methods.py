@@ -93,26 +93,48 @@ class DriftMethod:
             raise InvalidInputError(f"DriftMethod {self.name!r}: compute must be callable")
 
     def is_drift(self, value: float, threshold: float) -> bool:
-        """Apply this method's rule to a value (a p-value for ``p_value`` methods)."""
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return False
+        """Apply this method's rule to a finite value (a p-value for ``p_value`` methods).
+
+        Raises:
+          InvalidInputError: ``value`` is None, NaN or infinite. A value that is not a finite
+            number is no evidence of "no drift"; :func:`~tfx_addons_lab.drift.compare_statistics`
+            reports such a feature as ``not_evaluated`` instead of calling this.
+        """
+        if value is None or not math.isfinite(float(value)):
+            raise InvalidInputError(
+                f"drift method {self.name!r} produced {value!r}, not a finite number; "
+                "such a feature is 'not evaluated', not 'no drift'"
+            )
         if self.kind == P_VALUE:
             return value < threshold
         return value >= threshold
 
     def run(self, baseline: Distribution, current: Distribution) -> Tuple[float, Optional[float]]:
-        """Call ``compute`` and normalize its result to ``(statistic, p_value)``."""
+        """Call ``compute`` and normalize its result to ``(statistic, p_value)``.
+
+        ``None``, NaN and infinities are passed through (the caller reports the feature as
+        ``not_evaluated``); a result that is not a number raises InvalidInputError.
+        """
         out = self.compute(baseline, current)
-        if isinstance(out, tuple):
-            stat = float(out[0]) if out[0] is not None else None
-            p = float(out[1]) if len(out) > 1 and out[1] is not None else None
-        else:
-            stat, p = float(out), None
+        parts = out if isinstance(out, tuple) else (out, None)
+        stat = self._number(parts[0] if parts else None, "statistic")
+        p = self._number(parts[1] if len(parts) > 1 else None, "p-value")
         if self.kind == P_VALUE and p is None:
             raise InvalidInputError(
                 f"drift method {self.name!r} is a p_value method but returned no p-value"
             )
         return stat, p
+
+    def _number(self, v, what: str) -> Optional[float]:
+        if v is None:
+            return None
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            raise InvalidInputError(
+                f"drift method {self.name!r} returned {type(v).__name__} {v!r} as its {what}; "
+                "compute must return numbers: (statistic, p_value or None)"
+            ) from None
 
 
 def validate_threshold(kind: str, threshold, where: str) -> float:
@@ -216,19 +238,13 @@ def psi_value(p: np.ndarray, q: np.ndarray) -> float:
 
 
 def js_distance(p: np.ndarray, q: np.ndarray) -> float:
-    """Jensen-Shannon distance, base 2 (as ``scipy.spatial.distance.jensenshannon(base=2)``)."""
-    p = np.asarray(p, float)
-    q = np.asarray(q, float)
-    p = p / p.sum()
-    q = q / q.sum()
-    m = 0.5 * (p + q)
+    """Jensen-Shannon distance, base 2: ``scipy.spatial.distance.jensenshannon(p, q, base=2)``.
 
-    def kl(a, b):
-        mask = a > 0
-        return float(np.sum(a[mask] * np.log2(a[mask] / b[mask])))
+    Both share vectors are normalized to sum to 1 first; the result is in [0, 1].
+    """
+    from scipy.spatial.distance import jensenshannon
 
-    js = 0.5 * kl(p, m) + 0.5 * kl(q, m)
-    return float(math.sqrt(max(js, 0.0)))
+    return float(jensenshannon(np.asarray(p, float), np.asarray(q, float), base=2.0))
 
 
 def hellinger_distance(p: np.ndarray, q: np.ndarray) -> float:
@@ -428,5 +444,3 @@ _BUILTINS = [
 
 for _m in _BUILTINS:
     register_method(_m)
-
-BUILTIN_METHODS = tuple(m.name for m in _BUILTINS)

@@ -5,14 +5,30 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field, fields
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from tfx_addons_lab import textfmt
 
 SCHEMA_VERSION = 1
 
+#: Status of a feature that could not be measured: no finite value on a side, or a method
+#: that gave NaN/inf. It never counts as "no drift" (see ``DriftConfig.on_not_evaluated``).
+NOT_EVALUATED = "not_evaluated"
+
 #: Feature statuses. ``ok`` and ``constant`` are measured features; ``added``/``removed``/
 #: ``type_changed`` are schema changes; ``all_missing`` means no value on at least one side;
+#: ``not_evaluated``: values present but no finite measurement possible (the note says why);
 #: ``skipped`` is excluded by the config or of an unsupported type (bytes, struct).
-STATUSES = ("ok", "constant", "added", "removed", "type_changed", "all_missing", "skipped")
+STATUSES = (
+    "ok",
+    "constant",
+    "added",
+    "removed",
+    "type_changed",
+    "all_missing",
+    NOT_EVALUATED,
+    "skipped",
+)
 
 
 def _clean(v):
@@ -72,6 +88,16 @@ class FeatureDrift:
         return self.p_value
 
     @property
+    def rule(self) -> str:
+        """The drift rule applied, e.g. ``p-value < 0.05`` or ``statistic >= 0.1`` ('' if none)."""
+        if not self.method or self.threshold is None:
+            return ""
+        if self.kind == "p_value":
+            which = "adjusted p-value" if self.p_value_adjusted is not None else "p-value"
+            return f"{which} < {_fmt(self.threshold)}"
+        return f"statistic >= {_fmt(self.threshold)}"
+
+    @property
     def severity(self) -> float:
         """How far past (> 0) or below (< 0) the threshold, on a log scale; for sorting.
 
@@ -103,11 +129,12 @@ class FeatureDrift:
 
 
 @dataclass
-class DriftReport:
-    """Result of :func:`~tfx_addons_lab.drift.compare_statistics`.
+class DriftResult:
+    """Result of :func:`~tfx_addons_lab.drift.compare_statistics`: the verdict and every feature.
 
     Attributes:
-      dataset_drifted: the data-set verdict: ``drift_share >= drift_share_threshold``.
+      dataset_drifted: the data-set verdict: ``drift_share >= drift_share_threshold``, or
+        any feature ``not_evaluated`` while ``on_not_evaluated`` is ``"fail"`` (fail closed).
       drift_share: drifted features / counted features (0.0 when none is counted).
       drift_share_threshold: ``DriftConfig.drift_share``.
       status: ``"ok"`` or ``"no_baseline"``.
@@ -119,6 +146,8 @@ class DriftReport:
       features: every feature, measured or not, in the order of the current statistics.
       config: the :class:`~tfx_addons_lab.drift.DriftConfig` used, as a dict.
       summary: :meth:`summary_line` at creation time.
+      warnings: config mistakes found while comparing (e.g. a ``feature_methods`` entry
+        naming no feature of either statistics).
     """
 
     dataset_drifted: bool
@@ -134,6 +163,7 @@ class DriftReport:
     config: Dict[str, Any] = field(default_factory=dict)
     summary: str = ""
     schema_version: int = SCHEMA_VERSION
+    warnings: List[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.summary:
@@ -144,6 +174,17 @@ class DriftReport:
     def drifted_features(self) -> List[str]:
         """Names of the drifted features, most severe first."""
         return [f.name for f in self.sorted_features() if f.drifted]
+
+    @property
+    def not_evaluated_features(self) -> List[str]:
+        """Names of the features with status ``not_evaluated``."""
+        return [f.name for f in self.features if f.status == NOT_EVALUATED]
+
+    @property
+    def fails_closed(self) -> bool:
+        """True when not-evaluated features make the data set count as drifted."""
+        policy = (self.config or {}).get("on_not_evaluated", "fail")
+        return bool(self.not_evaluated_features) and policy == "fail"
 
     def feature(self, name: str) -> FeatureDrift:
         """The :class:`FeatureDrift` called ``name`` (KeyError if absent)."""
@@ -159,6 +200,7 @@ class DriftReport:
             self.features,
             key=lambda f: (
                 not f.drifted,
+                f.status != NOT_EVALUATED,
                 f.status == "skipped",
                 -f.severity if f.severity == f.severity else 0.0,
                 order.get(f.status, 99),
@@ -168,47 +210,84 @@ class DriftReport:
 
     # ----------------------------------------------------------------- text
     def summary_line(self) -> str:
-        """One line, e.g. ``dataset drifted: 3/5 features (60%) >= 50%: dep_delay, ...``."""
+        """One line, e.g. ``dataset drifted: 3/5 features (60%) >= 50%: dep_delay, ...``.
+
+        Feature names are passed through :func:`tfx_addons_lab.textfmt.safe` (no control
+        characters), so the line is safe to print and to log.
+        """
         if self.status == "no_baseline":
             return (
-                f"no baseline: nothing to compare {self.current_name} with "
+                f"no baseline: nothing to compare {textfmt.safe(self.current_name)} with "
                 f"({len(self.features)} features); not drifted"
             )
         pct = f"{self.drift_share:.0%}"
         thr = f"{self.drift_share_threshold:.0%}"
-        head = "dataset drifted" if self.dataset_drifted else "no dataset drift"
-        op = ">=" if self.dataset_drifted else "<"
+        share_drifted = self.n_features > 0 and self.drift_share >= self.drift_share_threshold
+        if self.dataset_drifted and not share_drifted and self.fails_closed:
+            head = "dataset drift assumed (fail closed)"
+            op = "<"
+        else:
+            head = "dataset drifted" if self.dataset_drifted else "no dataset drift"
+            op = ">=" if share_drifted else "<"
         line = f"{head}: {self.n_drifted}/{self.n_features} features ({pct}) {op} {thr}"
         names = self.drifted_features
         if names:
-            shown = ", ".join(names[:8]) + (f", ... (+{len(names) - 8})" if len(names) > 8 else "")
-            line += f": {shown}"
+            line += f": {_names(names)}"
+        missing = self.not_evaluated_features
+        if missing:
+            verb = "fails the verdict" if self.fails_closed else "ignored"
+            line += f"; {len(missing)} not evaluated ({verb}): {_names(missing)}"
         return line
 
     def to_text_table(self, max_rows: Optional[int] = None) -> str:
-        """A short aligned table (feature, type, method, value, threshold, drift, status)."""
-        rows = [("feature", "type", "method", "value", "threshold", "drift", "status")]
+        """An aligned table, then the one-line verdict.
+
+        Columns: feature, type, method, statistic, p-value (adjusted one in brackets),
+        drift rule, drift, status. Every cell goes through :func:`tfx_addons_lab.textfmt.table`
+        (control characters in names from the data are shown escaped). With ``max_rows``,
+        a line ``... N more features (use --top 0 for all)`` says what is hidden.
+        """
         feats = self.sorted_features()
-        if max_rows is not None:
+        hidden = 0
+        if max_rows is not None and max_rows >= 0 and len(feats) > max_rows:
+            hidden = len(feats) - max_rows
             feats = feats[:max_rows]
+        rows = []
         for f in feats:
+            p = _fmt(f.p_value) if f.p_value is not None else "-"
+            if f.p_value_adjusted is not None:
+                p += f" (adj {_fmt(f.p_value_adjusted)})"
             rows.append(
                 (
                     f.name,
                     f.type or "",
                     f.method or "-",
-                    _fmt(f.value),
-                    ("p<" if f.kind == "p_value" else ">=") + _fmt(f.threshold)
-                    if f.threshold is not None
-                    else "-",
-                    "DRIFT" if f.drifted else "-",
+                    _fmt(f.statistic),
+                    p,
+                    f.rule or "-",
+                    "DRIFT" if f.drifted else ("?" if f.status == NOT_EVALUATED else "-"),
                     f.status,
                 )
             )
-        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         lines = [
-            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows
+            textfmt.table(
+                (
+                    "feature",
+                    "type",
+                    "method",
+                    "statistic",
+                    "p-value",
+                    "drift rule",
+                    "drift",
+                    "status",
+                ),
+                rows,
+            )
         ]
+        if hidden:
+            lines.append(f"... {hidden} more features (use --top 0 for all)")
+        for w in self.warnings:
+            lines.append(f"warning: {textfmt.safe(w)}")
         lines.append(self.summary_line())
         return "\n".join(lines)
 
@@ -226,9 +305,11 @@ class DriftReport:
             "n_features": int(self.n_features),
             "n_drifted": int(self.n_drifted),
             "drifted_features": self.drifted_features,
+            "not_evaluated_features": self.not_evaluated_features,
             "correction": self.correction,
             "summary": self.summary_line(),
             "config": self.config,
+            "warnings": list(self.warnings),
             "features": [f.to_dict() for f in self.features],
         }
 
@@ -237,7 +318,7 @@ class DriftReport:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False, sort_keys=False)
 
     @classmethod
-    def from_dict(cls, d: Dict[str, Any]) -> DriftReport:
+    def from_dict(cls, d: Dict[str, Any]) -> DriftResult:
         """Inverse of :meth:`to_dict`."""
         from tfx_addons_lab.errors import InvalidInputError
 
@@ -265,20 +346,174 @@ class DriftReport:
             config=d.get("config") or {},
             summary=d.get("summary", ""),
             schema_version=version,
+            warnings=list(d.get("warnings") or []),
         )
 
     @classmethod
-    def from_json(cls, text: str) -> DriftReport:
+    def from_json(cls, text: str) -> DriftResult:
         """Parse :meth:`to_json` output."""
         return cls.from_dict(json.loads(text))
+
+
+def _names(names: Sequence[str], limit: int = 8) -> str:
+    shown = ", ".join(textfmt.safe(n) for n in names[:limit])
+    return shown + (f", ... (+{len(names) - limit})" if len(names) > limit else "")
 
 
 def _fmt(v) -> str:
     if v is None:
         return "-"
     v = float(v)
+    if not math.isfinite(v):
+        return str(v)
     if v == 0:
         return "0"
     if abs(v) < 1e-3 or abs(v) >= 1e5:
         return f"{v:.3g}"
     return f"{v:.4f}".rstrip("0").rstrip(".")
+
+
+# --------------------------------------------------------------------------- several results
+#: Schema version of the index document of several comparisons.
+INDEX_SCHEMA_VERSION = 1
+
+
+def combined_verdict(results: Sequence[DriftResult]) -> Dict[str, Any]:
+    """The verdict of several comparisons.
+
+    Returns ``{"dataset_drifted": any drifted (fail-closed ones included), "drift_share":
+    the largest share, "drifted_features": union in order, "not_evaluated_features": union,
+    "status": "no_baseline" when every result has no baseline, else "ok"}``.
+    """
+    drifted: List[str] = []
+    missing: List[str] = []
+    for r in results:
+        for name in r.drifted_features:
+            if name not in drifted:
+                drifted.append(name)
+        for name in r.not_evaluated_features:
+            if name not in missing:
+                missing.append(name)
+    statuses = [r.status or "ok" for r in results]
+    all_no_baseline = bool(results) and all(s == "no_baseline" for s in statuses)
+    return {
+        "dataset_drifted": any(bool(r.dataset_drifted) for r in results),
+        "drift_share": max((float(r.drift_share or 0.0) for r in results), default=0.0),
+        "drifted_features": drifted,
+        "not_evaluated_features": missing,
+        "status": "no_baseline" if all_no_baseline else "ok",
+    }
+
+
+def index_document(
+    comparisons: Sequence[Tuple[str, Mapping[str, Any], DriftResult]],
+    report_file: str = "report.json",
+    html_file: str = "report.html",
+) -> Dict[str, Any]:
+    """The index JSON document of several comparisons (``"kind": "index"``, schema v1).
+
+    Args:
+      comparisons: ``(name, comparison, result)`` per comparison: ``name`` is the
+        folder-safe name whose ``<name>/report.json`` and ``<name>/report.html`` hold the
+        result; ``comparison`` the configured ``{"current", "baseline", "baseline_source"}``.
+      report_file, html_file: file names of each comparison's reports.
+    """
+    verdict = combined_verdict([r for _, _, r in comparisons])
+    return {
+        "kind": "index",
+        "schema_version": INDEX_SCHEMA_VERSION,
+        **verdict,
+        "comparisons": [
+            {
+                "name": name,
+                **dict(comparison),
+                "baseline_name": r.baseline_name,
+                "current_name": r.current_name,
+                "dataset_drifted": bool(r.dataset_drifted),
+                "drift_share": float(r.drift_share or 0.0),
+                "drift_share_threshold": float(r.drift_share_threshold),
+                "drifted_features": list(r.drifted_features),
+                "not_evaluated_features": list(r.not_evaluated_features),
+                "status": r.status or "ok",
+                "summary": r.summary_line(),
+                "report": f"{name}/{report_file}",
+                "html": f"{name}/{html_file}",
+            }
+            for name, comparison, r in comparisons
+        ],
+    }
+
+
+def combined_summary(named: Sequence[Tuple[str, DriftResult]]) -> str:
+    """One line: ``name: summary`` of each result, separated by `` | `` (safe to print)."""
+    return " | ".join(f"{textfmt.safe(name)}: {r.summary_line()}" for name, r in named)
+
+
+def describe_feature(feature: FeatureDrift) -> str:
+    """``temp (wasserstein statistic 4.49 >= 0.1)``, ``x (ks p-value 0.001 < 0.05)`` or
+    ``fare (removed)``; the name passed through :func:`tfx_addons_lab.textfmt.safe`."""
+    name = textfmt.safe(feature.name)
+    if feature.method and feature.value is not None and feature.threshold is not None:
+        if feature.kind == "p_value":
+            p = (
+                feature.effective_p_value
+                if feature.effective_p_value is not None
+                else feature.value
+            )
+            return f"{name} ({feature.method} p-value {p:.3g} < {feature.threshold:g})"
+        return f"{name} ({feature.method} statistic {feature.value:.3g} >= {feature.threshold:g})"
+    return f"{name} ({feature.status})"
+
+
+@dataclass
+class ComparisonResult:
+    """One configured comparison of a DriftValidator run and its result.
+
+    Attributes:
+      comparison: ``{"current", "baseline", "baseline_source"}`` as configured.
+      name: folder-safe name, e.g. ``eval-vs-train`` or ``train-vs-baseline-train``.
+      report: the :class:`DriftResult`.
+    """
+
+    comparison: Dict[str, str]
+    name: str
+    report: DriftResult
+
+
+def verdict_properties(results: Sequence[ComparisonResult]) -> Dict[str, Any]:
+    """The custom properties of a ``DriftReport`` artifact (ints, floats and strings only)."""
+    verdict = combined_verdict([r.report for r in results])
+    return {
+        "dataset_drifted": int(verdict["dataset_drifted"]),
+        "drift_share": float(verdict["drift_share"]),
+        "drifted_features": ",".join(verdict["drifted_features"]),
+        "status": verdict["status"],
+        "num_comparisons": len(results),
+        "summary": combined_summary([(r.name, r.report) for r in results]),
+    }
+
+
+def drift_failure_message(results: Sequence[ComparisonResult]) -> str:
+    """The message of the error that stops a run on drift: each drifted comparison, its
+    drifted and not-evaluated features (safe to print)."""
+    parts = []
+    for r in results:
+        rep = r.report
+        if not rep.dataset_drifted:
+            continue
+        features = [describe_feature(f) for f in rep.features if f.drifted]
+        missing = rep.not_evaluated_features
+        if missing:
+            features.append("not evaluated (fail closed): " + ", ".join(map(textfmt.safe, missing)))
+        parts.append(
+            f"{r.name} ({textfmt.safe(rep.current_name)} vs {textfmt.safe(rep.baseline_name)}): "
+            f"{len(rep.drifted_features)} of {len(rep.features)} features drifted "
+            f"(share {rep.drift_share:.0%}, threshold {rep.drift_share_threshold:.0%}): "
+            + "; ".join(features)
+        )
+    return (
+        "DriftValidator: dataset drift detected: "
+        + " | ".join(parts)
+        + ". Set fail_on_drift=False to record drift (report.json/report.html) without "
+        "failing the run."
+    )

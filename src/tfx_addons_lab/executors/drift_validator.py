@@ -8,7 +8,7 @@
 ``load_statistics``         ``(artifact, split) -> DatasetFeatureStatisticsList``
 ``load_schema``             ``(artifact | None) -> Schema | None``
 ``build_config``            ``(config_dict, schema) -> DriftConfig`` (schema hints)
-``compare``                 ``(baseline, current, config, ...) -> drift report``
+``compare``                 ``(baseline, current, config, ...) -> DriftResult``
 ``write_report``            ``(results, drift_report_artifact)``: files + properties
 ``write_anomalies``         ``(results, anomalies_artifact, statistics_artifact)``
 ``check_verdict``           ``(results, drift_report_artifact, fail_on_drift)``: raise
@@ -38,8 +38,8 @@ from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 
 from tfx_addons_lab import artifact_io as io
-from tfx_addons_lab.drift import comparisons as combine
-from tfx_addons_lab.drift.comparisons import ComparisonResult
+from tfx_addons_lab.drift import report as combine
+from tfx_addons_lab.drift.report import ComparisonResult
 from tfx_addons_lab.errors import DriftDetectedError, InvalidInputError
 from tfx_addons_lab.specs import drift_validator as spec
 
@@ -82,7 +82,7 @@ class DriftValidatorExecutor(base_executor.BaseExecutor):
             results, artifact_utils.get_single_instance(output_dict[spec.ANOMALIES_KEY]), statistics
         )
         self.write_report(results, drift_report)
-        _LOG.info("DriftValidator: %s", combine.summary_line(results))
+        _LOG.info("DriftValidator: %s", combine.verdict_properties(results)["summary"])
         fail_on_drift = bool(int(exec_properties.get(spec.FAIL_ON_DRIFT_KEY) or 0))
         self.check_verdict(results, drift_report, fail_on_drift)
 
@@ -160,7 +160,7 @@ class DriftValidatorExecutor(base_executor.BaseExecutor):
         return DriftConfig.from_dict(config_dict)
 
     def compare(self, baseline, current, config, baseline_name: str = "", current_name: str = ""):
-        """Compare two statistics (``baseline`` may be None: no baseline) into a drift report."""
+        """Compare two statistics (``baseline`` may be None: no baseline) into a DriftResult."""
         from tfx_addons_lab.drift import compare_statistics
 
         return compare_statistics(
@@ -206,8 +206,7 @@ class DriftValidatorExecutor(base_executor.BaseExecutor):
         ``<name>/report.json`` and ``<name>/report.html`` per comparison plus an index
         ``report.json`` (``"kind": "index"``) and ``report.html`` at the root.
         """
-        from tfx_addons_lab.drift import render_html
-        from tfx_addons_lab.drift.html import render_index
+        from tfx_addons_lab.drift import render_html, render_index
 
         root = drift_report.uri
         folders = [root] if len(results) == 1 else [io.join(root, r.name) for r in results]
@@ -216,7 +215,8 @@ class DriftValidatorExecutor(base_executor.BaseExecutor):
             io.write_text(io.join(folder, spec.REPORT_JSON), result.report.to_json())
             io.write_text(io.join(folder, spec.REPORT_HTML), render_html(result.report))
         if len(results) > 1:
-            index = combine.index(results, spec.REPORT_JSON, spec.REPORT_HTML)
+            named = [(r.name, r.comparison, r.report) for r in results]
+            index = combine.index_document(named, spec.REPORT_JSON, spec.REPORT_HTML)
             io.write_json(io.join(root, spec.REPORT_JSON), index)
             io.write_text(io.join(root, spec.REPORT_HTML), render_index(index))
         for key, value in combine.verdict_properties(results).items():
