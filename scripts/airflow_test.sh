@@ -57,7 +57,8 @@ build_env() {
   say "built $AIRFLOW_VENV in $(( $(date +%s) - started )) s"
 }
 
-# The lock keeps two concurrent runs from building (or reinstalling into) the venv at once.
+# The lock is held for the whole run: two concurrent runs (e.g. two checkouts) would otherwise
+# build the venv at once, or reinstall our package under a running DAG.
 mkdir -p "$(dirname "$AIRFLOW_VENV")"
 exec 9>"$AIRFLOW_VENV.lock"
 flock 9
