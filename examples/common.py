@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator, List, Optional, Sequence
 
 #: StatisticsGen options the drift methods need: 100 quantile buckets make ``ks`` and
 #: ``wasserstein`` accurate to ~0.02; 1000 rank buckets keep every category of a feature.
@@ -40,10 +40,11 @@ def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--beam-args",
         default="",
-        help="Beam pipeline args for Beam-based components, e.g. "
+        help="Beam pipeline args for Beam-based components, one quoted string, e.g. "
         "'--runner=DataflowRunner --project=P --region=R "
         "--temp_location=gs://B/tmp' (Dataflow), '--runner=FlinkRunner "
-        "--flink_master=HOST:8081', '--runner=SparkRunner ...'",
+        "--flink_master=HOST:8081 --environment_type=LOOPBACK', '--runner=SparkRunner "
+        "--spark_master_url=spark://HOST:7077 --environment_type=LOOPBACK'",
     )
     parser.add_argument(
         "--multi-processing",
@@ -66,6 +67,34 @@ def add_runner_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="stream TFX/TensorFlow/Beam logs to the terminal instead of the log file",
     )
+
+
+def normalize_beam_args(argv: Sequence[str]) -> List[str]:
+    """Join ``--beam-args VALUE`` into ``--beam-args=VALUE`` so VALUE may start with ``--``.
+
+    argparse takes a separate value that starts with ``--`` for an option: with
+    ``--beam-args "--runner=DataflowRunner --project=P"`` it even matches our own ``--runner``
+    (the text before ``=``) and fails with ``expected one argument``. The joined form is
+    parsed as a value whatever it holds; ``--beam-args=...`` is left as it is.
+    """
+    out: List[str] = []
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        if args[i] == "--beam-args" and i + 1 < len(args):
+            out.append("--beam-args=" + args[i + 1])
+            i += 2
+            continue
+        out.append(args[i])
+        i += 1
+    return out
+
+
+def parse_args(
+    parser: argparse.ArgumentParser, argv: Optional[Sequence[str]] = None
+) -> argparse.Namespace:
+    """``parser.parse_args`` that accepts ``--beam-args "--runner=... --opt=..."``."""
+    return parser.parse_args(normalize_beam_args(sys.argv[1:] if argv is None else argv))
 
 
 def beam_args_from(args: argparse.Namespace) -> list:

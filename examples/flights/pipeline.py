@@ -34,6 +34,7 @@ from examples.common import (  # noqa: E402
     DEFAULT_STATS_OPTIONS_KWARGS,
     add_runner_arguments,
     beam_args_from,
+    parse_args,
     run_or_compile,
 )
 
@@ -275,7 +276,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         help="skip the final 'registry rollback' of the champion alias",
     )
     add_runner_arguments(parser)
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv)
     from tfx_addons_lab._tf_env import quiet_tensorflow
 
     quiet_tensorflow(verbose=args.verbose)

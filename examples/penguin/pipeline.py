@@ -32,6 +32,7 @@ from examples.common import (  # noqa: E402
     DEFAULT_STATS_OPTIONS_KWARGS,
     add_runner_arguments,
     beam_args_from,
+    parse_args,
     print_summary,
     run_or_compile,
 )
@@ -242,7 +243,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     parser.add_argument("--train-steps", type=int, default=100)
     add_runner_arguments(parser)
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv)
     from tfx_addons_lab._tf_env import quiet_tensorflow
 
     quiet_tensorflow(verbose=args.verbose)

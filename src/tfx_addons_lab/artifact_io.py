@@ -167,11 +167,23 @@ def read_example_anomalies(
 
 
 def custom_properties(artifact: Any) -> Dict[str, Any]:
-    """The plain (int/float/string) custom properties of an artifact as a dict."""
-    from tfx_addons_lab.mlmd import value_of
+    """Every custom property of ``artifact`` as a plain value, whatever its MLMD encoding.
 
-    values = {k: value_of(v) for k, v in artifact.mlmd_artifact.custom_properties.items()}
-    return {k: v for k, v in values.items() if isinstance(v, (int, float, str))}
+    Locally properties are ``int_value``/``double_value``/``string_value``; after a Vertex
+    round trip they are ``struct_value`` JSON values, ints as floats: integral floats below
+    2**53 come back as ints (``blessed`` stays ``1``); a larger one (a hashed artifact id
+    that already lost digits) stays a float, visibly.
+    """
+    out: Dict[str, Any] = {}
+    for key, value in artifact.mlmd_artifact.custom_properties.items():
+        kind = value.WhichOneof("value")
+        if kind in ("int_value", "double_value", "string_value", "bool_value"):
+            out[key] = getattr(value, kind)
+        elif kind == "struct_value":
+            decoded = artifact.get_json_value_custom_property(key)
+            exact = isinstance(decoded, float) and decoded.is_integer() and abs(decoded) < 2**53
+            out[key] = int(decoded) if exact else decoded
+    return out
 
 
 def examples_lineage(examples: Any) -> Dict[str, Any]:

@@ -12,6 +12,7 @@ from tfx import types
 from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import standard_artifacts
 
+from tfx_addons_lab.components import _airflow_driver
 from tfx_addons_lab.executors.blessing_gate import BlessingGateExecutor
 from tfx_addons_lab.gates import GateConfig
 from tfx_addons_lab.specs import blessing_gate as spec
@@ -46,6 +47,9 @@ class BlessingGate(base_component.BaseComponent):
     """
 
     SPEC_CLASS = spec.BlessingGateSpec
+    DRIVER_CLASS = (
+        _airflow_driver.UniqueOutputNamesDriver
+    )  # unique ML Metadata output names under Airflow
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(BlessingGateExecutor)
 
     def __init__(

@@ -38,6 +38,7 @@ from tfx import types
 from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import channel, standard_artifacts
 
+from tfx_addons_lab.components import _airflow_driver
 from tfx_addons_lab.components.baseline_resolver import baseline_statistics_resolver
 from tfx_addons_lab.executors.drift_validator import DriftValidatorExecutor
 from tfx_addons_lab.specs import drift_validator as spec
@@ -74,6 +75,9 @@ class DriftValidator(base_component.BaseComponent):
     """
 
     SPEC_CLASS = spec.DriftValidatorSpec
+    DRIVER_CLASS = (
+        _airflow_driver.UniqueOutputNamesDriver
+    )  # unique ML Metadata output names under Airflow
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(DriftValidatorExecutor)
 
     def __init__(

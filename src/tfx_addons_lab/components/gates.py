@@ -14,6 +14,7 @@ from tfx import v1 as tfx
 from tfx.types import artifact_utils, standard_artifacts
 
 from tfx_addons_lab import artifact_io as io
+from tfx_addons_lab.components import _airflow_driver
 from tfx_addons_lab.errors import GateFailedError
 from tfx_addons_lab.specs.artifacts import GateReport
 
@@ -155,3 +156,8 @@ def AnomaliesGate(
             f"AnomaliesGate: {len(found)} data anomal{'y' if len(found) == 1 else 'ies'} "
             f"found (set fail_on_anomalies=0 to record and continue):\n{listing}"
         )
+
+
+# Unique ML Metadata output names under Airflow (``report`` is also BlessingGate's output key).
+ExampleCountGate.DRIVER_CLASS = _airflow_driver.UniqueOutputNamesDriver
+AnomaliesGate.DRIVER_CLASS = _airflow_driver.UniqueOutputNamesDriver

@@ -14,6 +14,7 @@ from tfx import types
 from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import standard_artifacts
 
+from tfx_addons_lab.components import _airflow_driver
 from tfx_addons_lab.executors.registry_pusher import RegistryPusherExecutor
 from tfx_addons_lab.registry.base import validate_name
 from tfx_addons_lab.specs import registry_pusher as spec
@@ -63,6 +64,9 @@ class RegistryPusher(base_component.BaseComponent):
     """
 
     SPEC_CLASS = spec.RegistryPusherSpec
+    DRIVER_CLASS = (
+        _airflow_driver.RunIdentityDriver
+    )  # unique ML Metadata output names under Airflow
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(RegistryPusherExecutor)
 
     def __init__(

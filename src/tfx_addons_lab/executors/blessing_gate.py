@@ -41,6 +41,7 @@ from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 
 from tfx_addons_lab import artifact_io as io
+from tfx_addons_lab.compat_vertex import register_model_blessing_executor
 from tfx_addons_lab.gates import CheckResult, GateConfig, GateDecision, decide
 from tfx_addons_lab.gates import signals as sig
 from tfx_addons_lab.gates.report import gate_report, one_line
@@ -60,6 +61,7 @@ _DRIFT, _ANOMALIES, _CANDIDATE, _BASELINE = (
 )
 
 
+@register_model_blessing_executor  # Vertex: resource-name model ids, as Evaluator's blessing
 class BlessingGateExecutor(base_executor.BaseExecutor):
     """Combine metric, champion, blessing, drift and anomaly signals into a ModelBlessing."""
 

@@ -29,6 +29,7 @@ from tfx.types import artifact_utils
 
 from tfx_addons_lab import artifact_io as io
 from tfx_addons_lab.registry import ModelRegistry, ModelVersion, open_registry
+from tfx_addons_lab.run_identity import pipeline_identity
 from tfx_addons_lab.specs import registry_pusher as spec
 
 __all__ = ["RegistryPusherExecutor"]
@@ -59,14 +60,7 @@ class RegistryPusherExecutor(pusher_executor.Executor):
         then the user's ``metadata`` parameter on top.
         """
         model = artifact_utils.get_single_instance(input_dict[spec.MODEL_KEY])
-        ctx = getattr(self, "_context", None)
-        info = getattr(ctx, "pipeline_info", None)
-        node = getattr(ctx, "pipeline_node", None)
-        run = {
-            "pipeline_name": getattr(info, "id", None),
-            "pipeline_run_id": getattr(ctx, "pipeline_run_id", None),
-            "component_id": node.node_info.id if node is not None else None,
-        }
+        run = pipeline_identity(getattr(self, "_context", None), exec_properties)
         blessings = {
             key: artifact_utils.get_single_instance(input_dict[key])
             for key in (spec.MODEL_BLESSING_KEY, spec.INFRA_BLESSING_KEY)
