@@ -186,11 +186,9 @@ class BlessingGateExecutor(base_executor.BaseExecutor):
 
     def read_blessing(self, artifact: types.Artifact, key: str) -> bool:
         """The ``blessed`` custom property (exactly 0 or 1), else the BLESSED/NOT_BLESSED file."""
-        raw = artifact.mlmd_artifact.custom_properties.get("blessed")
-        if raw is not None:
-            from tfx_addons_lab.mlmd import value_of
-
-            return sig.parse_blessed(value_of(raw), f"{key} 'blessed' at {artifact.uri}")
+        props = io.custom_properties(artifact)  # also Vertex's JSON-encoded properties
+        if "blessed" in props:
+            return sig.parse_blessed(props["blessed"], f"{key} 'blessed' at {artifact.uri}")
         prefix = "INFRA_" if key == spec.INFRA_BLESSING_KEY else ""
         if io.exists(io.join(artifact.uri, prefix + spec.BLESSED_FILE)):
             return True
