@@ -31,10 +31,8 @@ import errno
 import fcntl
 import os
 import shutil
-import socket
 import stat
 import time
-import uuid
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 from urllib.parse import parse_qs
 
@@ -371,7 +369,7 @@ class FilesystemRegistry(ModelRegistry):
         os.makedirs(self._versions_dir(name), exist_ok=True)
         self._clean_staging(staging_root)
 
-        token = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        token = f"{os.uname().nodename}-{os.getpid()}-{os.urandom(6).hex()}"
         owner_lock = os.path.join(staging_root, token + ".lock")
         owner_fd = os.open(owner_lock, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
         fcntl.flock(owner_fd, fcntl.LOCK_EX)
