@@ -398,3 +398,26 @@ def test_push_while_server_is_down_cli_free_of_tracebacks(tmp_path):
     kind, seconds, message = out.stdout.split(" ", 2)
     assert kind == "RegistryError" and float(seconds) < 5.0
     assert "after 0 retries" in message and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize(
+    "tag, value",
+    [
+        ("tfx_addons_lab.metadata", "{not json"),
+        ("tfx_addons_lab.metadata", "[1, 2]"),
+        ("tfx_addons_lab.checksums", '"abc"'),
+        ("tfx_addons_lab.checksums", '{"saved_model.pb": 5}'),
+    ],
+)
+def test_damaged_mlflow_version_does_not_block_the_model(tmp_path, reg, tag, value):
+    name = f"damaged-{abs(hash((tag, value))) % 10**8}"
+    for seed in (1, 2):
+        reg.push(name, str(make_model(tmp_path / str(seed), seed=700 + seed, files=1, size=64)))
+    reg.client.set_model_version_tag(name, "1", tag, value)
+    versions = reg.list(name)
+    assert [(v.version, bool(v.damaged)) for v in versions] == [(1, True), (2, False)]
+    result = reg.verify(name, 1)
+    assert not result.ok and result.mismatches[0].startswith("damaged: ")
+    assert reg.verify(name, 2).ok
+    assert name in reg.list_models()
+    assert reg.push(name, str(make_model(tmp_path / "3", seed=703, files=1, size=64))).version == 3

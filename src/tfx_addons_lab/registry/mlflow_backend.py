@@ -285,9 +285,20 @@ class MlflowRegistry(ModelRegistry):
 
     def _to_version(self, mv) -> ModelVersion:
         tags = dict(mv.tags or {})
-        metadata = json.loads(tags.get(TAG_METADATA) or "{}")
-        raw = tags.get(TAG_CHECKSUMS) or "{}"
-        checksums = json.loads(raw) if raw != "@artifact" else self._artifact_checksums(mv)
+        damaged = None
+        try:
+            metadata = json.loads(tags.get(TAG_METADATA) or "{}")
+            if not isinstance(metadata, dict):
+                raise ValueError(f"tag {TAG_METADATA} is not a JSON object")
+            raw = tags.get(TAG_CHECKSUMS) or "{}"
+            checksums = json.loads(raw) if raw != "@artifact" else self._artifact_checksums(mv)
+            if not isinstance(checksums, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in checksums.items()
+            ):
+                raise ValueError(f"tag {TAG_CHECKSUMS} is not an object of sha256 strings")
+        except ValueError as exc:
+            metadata, checksums = {}, {}
+            damaged = f"MLflow version {mv.version} of {mv.name!r}: {exc}; the version is damaged"
         metadata.setdefault("mlflow_source", mv.source)
         if mv.run_id:
             metadata.setdefault("mlflow_run_id", mv.run_id)
@@ -307,6 +318,7 @@ class MlflowRegistry(ModelRegistry):
             created_at=created,
             checksums=checksums,
             aliases=sorted(getattr(mv, "aliases", []) or []),
+            damaged=damaged,
         )
 
     def _artifact_checksums(self, mv) -> Dict[str, str]:
@@ -426,6 +438,8 @@ class MlflowRegistry(ModelRegistry):
     @_guard("verifying {0!r} version {1}")
     def verify(self, name: str, version: Union[int, str]) -> VerifyResult:
         mv = self.get(name, version)
+        if mv.damaged:
+            return VerifyResult(name, mv.version, False, [f"damaged: {mv.damaged}"], 0)
         if not mv.checksums:
             return VerifyResult(name, mv.version, False, ["missing: no checksums recorded"], 0)
         raw = self.client.get_model_version(name, str(mv.version))
@@ -495,9 +509,9 @@ class MlflowRegistry(ModelRegistry):
         except self._mlflow.exceptions.MlflowException as exc:
             raise self._wrap(exc, f"searching versions of {name!r}") from None
         for mv in sorted(found, key=lambda m: int(m.version)):
-            meta = json.loads((mv.tags or {}).get(TAG_METADATA) or "{}")
-            if meta.get("source_uri") == source_uri:
-                return self._to_version(mv)
+            version = self._to_version(mv)
+            if not version.damaged and version.metadata.get("source_uri") == source_uri:
+                return version
         return None
 
     def _log_run(self, name: str, payload: str, manifest: dict) -> str:
