@@ -48,24 +48,26 @@ def _swapper(root: str, kind: str, stop_path: str) -> None:
             live, away = os.path.join(src, "variables"), os.path.join(stash, "variables")
             os.rename(live, away)
             os.symlink(evil, live)
-            time.sleep(0.0005)
+            time.sleep(0.003)  # swapped most of the time: pushes meet the swap often
             os.unlink(live)
             os.rename(away, live)
         elif kind == "file-symlink":
             live, away = os.path.join(src, "assets", "f0007"), os.path.join(stash, "f0007")
             os.rename(live, away)
             os.symlink(os.path.join(evil, "f0007"), live)
-            time.sleep(0.0005)
+            time.sleep(0.003)  # swapped most of the time: pushes meet the swap often
             os.unlink(live)
             os.rename(away, live)
         else:  # fifo
             live, away = os.path.join(src, "variables", "f0003"), os.path.join(stash, "f0003")
             os.rename(live, away)
             os.mkfifo(live)
-            time.sleep(0.0005)
+            time.sleep(0.003)  # swapped most of the time: pushes meet the swap often
             os.unlink(live)
             os.rename(away, live)
-        time.sleep(0.0005)
+        time.sleep(0.001)
+        if not os.path.exists(stop_path + ".started"):
+            open(stop_path + ".started", "w").close()
 
 
 def _push_with_deadline(reg, name, src, source_uri, seconds=60.0):
@@ -94,23 +96,33 @@ def test_swapped_link_or_fifo_is_never_followed(tmp_path, layout, kind):
     ctx = multiprocessing.get_context("fork")
     swapper = ctx.Process(target=_swapper, args=(str(tmp_path), kind, str(stop)))
     swapper.start()
-    refused, published = 0, []
+    deadline = time.monotonic() + 60
+    while not Path(str(stop) + ".started").exists():  # the swapper is running (busy machine)
+        assert swapper.is_alive() and time.monotonic() < deadline, "the swapper did not start"
+        time.sleep(0.01)
+    refused, published, hits, pushes = 0, [], 0, 0
     try:
-        for i in range(12):
-            box = _push_with_deadline(reg, "m", str(tmp_path / "src"), f"run-{i}")
+        # at least 12 pushes; more (up to 60) until the swapper has hit a push 3 times
+        while pushes < 12 or (hits < 3 and pushes < 60):
+            box = _push_with_deadline(reg, "m", str(tmp_path / "src"), f"run-{pushes}")
+            pushes += 1
             if "error" in box:
                 assert isinstance(box["error"], InvalidInputError), repr(box["error"])
                 refused += 1
+                hits += 1
             else:
                 published.append(box["version"])
+                hits += len(box["version"].checksums) != len(original)  # saw a folder away
     finally:
         stop.touch()
         swapper.join(10)
         if swapper.is_alive():
             swapper.kill()
-    assert refused + len(published) == 12
-    assert refused >= 1, "the swapper never hit a push: the race was not exercised"
+    assert swapper.exitcode == 0, "the swapper process failed"
+    assert refused + len(published) == pushes
+    assert hits >= 1, "the swapper never hit a push: the race was not exercised"
     assert [v.version for v in reg.list("m")] == [v.version for v in published]
+    assert len(original) == 2 * FILES_PER_FOLDER + 1
     for mv in published:
         stored = read_tree(Path(mv.uri))
         stored.pop(".tfx-addons-lab-manifest.json", None)
