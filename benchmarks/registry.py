@@ -7,7 +7,8 @@ Usage::
 
 1. Builds a real TensorFlow SavedModel whose variable holds ``--size-mb`` of random float32.
 2. Push latency: the median over ``--runs`` of ``FilesystemRegistry.push`` into a fresh registry
-   (copy + sha256 of every file + manifest + atomic publish; with and without fsync) against
+   (copy + sha256 of every file + manifest + atomic publish; with and without fsync) and of the
+   bare copy routine ``_files.copy_tree`` (link-safe copy + sha256, no fsync) against
    ``shutil.copytree`` of the same folder on the same filesystem, in rotating order.
 3. Throughput: ``--procs`` processes each pushing ``--pushes`` distinct ~``--small-mb`` MB models
    into one registry at the same time; prints pushes/s and checks the versions are 1..N.
@@ -66,8 +67,14 @@ def latency(model: Path, work: Path, runs: int) -> dict:
         hash_tree(str(model))
         (work / f"out-{i}").mkdir()
 
+    def copy_tree(i: int) -> None:
+        from tfx_addons_lab.registry._files import copy_tree as ours
+
+        ours(str(model), str(work / f"out-{i}"), fsync=False)
+
     cases = {
         "copytree": copytree,
+        "copy_tree+sha256": copy_tree,
         "push (fsync)": push(True),
         "push (no fsync)": push(False),
         "sha256 only": sha256_only,

@@ -17,22 +17,85 @@ _INPUT_EVENTS = {1, 3}  # DECLARED_INPUT, INPUT
 _OUTPUT_EVENTS = {2, 4, 6}  # DECLARED_OUTPUT, OUTPUT, PENDING_OUTPUT
 
 
-def open_sqlite_store(path: str):
-    """Open the SQLite ML Metadata file at ``path`` read-mostly; clear error if it is missing."""
-    if not os.path.isfile(path):
-        raise InvalidInputError(
-            f"ML Metadata file {path!r} does not exist; pass the metadata.sqlite a pipeline run wrote"
+#: tables every ML Metadata SQLite database has (schema v10, MLMD 1.x)
+_MLMD_TABLES = frozenset({"Type", "Artifact", "Execution", "Event", "Context", "MLMDEnv"})
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _not_mlmd(path: str, why: str) -> InvalidInputError:
+    return InvalidInputError(
+        f"--metadata {path!r} {why}; pass the metadata.sqlite a pipeline run wrote "
+        "(it is opened read-only and never changed)"
+    )
+
+
+def check_mlmd_file(path: str) -> None:
+    """Raise :class:`InvalidInputError` unless ``path`` is an ML Metadata SQLite file.
+
+    Reads only: the first 16 bytes, then the table names through a ``mode=ro`` SQLite
+    connection. Never creates, changes or touches the file.
+    """
+    import sqlite3
+    import stat
+    from urllib.parse import quote
+
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise _not_mlmd(path, "does not exist") from None
+    except OSError as exc:
+        raise _not_mlmd(path, f"cannot be read ({exc.strerror})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise _not_mlmd(path, "is a folder, not an ML Metadata file")
+    if not stat.S_ISREG(st.st_mode):
+        raise _not_mlmd(path, "is not a regular file (FIFO, socket or device)")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            head = os.read(fd, len(_SQLITE_MAGIC))
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise _not_mlmd(path, f"cannot be read ({exc.strerror})") from None
+    if st.st_size == 0:
+        raise _not_mlmd(path, "is an empty file, not an ML Metadata database")
+    if head != _SQLITE_MAGIC:
+        raise _not_mlmd(path, "is not an SQLite file, so not an ML Metadata database")
+    uri = "file:" + quote(os.path.abspath(path)) + "?mode=ro"
+    try:
+        con = sqlite3.connect(uri, uri=True)
+        try:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        raise _not_mlmd(path, f"is not a readable SQLite database ({exc})") from None
+    missing = sorted(_MLMD_TABLES - tables)
+    if missing:
+        raise _not_mlmd(
+            path, f"is an SQLite file without ML Metadata's tables (missing {', '.join(missing)})"
         )
+
+
+def open_sqlite_store(path: str):
+    """Open the SQLite ML Metadata file at ``path`` **read-only**.
+
+    Refuses (with :class:`InvalidInputError`, the file unchanged) a missing path, a folder,
+    an empty or non-SQLite file and an SQLite file without ML Metadata's tables. The store is
+    opened with ``connection_mode = READONLY``, so nothing can ever be written into it.
+    """
+    check_mlmd_file(path)
     from ml_metadata.metadata_store import metadata_store
     from ml_metadata.proto import metadata_store_pb2
 
     config = metadata_store_pb2.ConnectionConfig()
     config.sqlite.filename_uri = path
-    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE
+    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
     try:
         return metadata_store.MetadataStore(config)
     except Exception as exc:  # MLMD raises its own status errors
-        raise InvalidInputError(f"cannot open ML Metadata file {path!r}: {exc}") from exc
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise _not_mlmd(path, f"cannot be opened as ML Metadata ({first[:200]})") from None
 
 
 def value_of(value) -> Any:

@@ -51,3 +51,25 @@ def push_worker(args) -> list:
         if i % 5 == 4:
             reg.set_alias("m", "champion", mv.version)
     return out
+
+
+def mlflow_alias_worker(args) -> list:
+    """Worker process: push ``count`` distinct small models to MLflow, promote each one."""
+    uri, worker, count, barrier_path, tmp = args
+    import time
+
+    from tfx_addons_lab.registry import open_registry
+
+    reg = open_registry(uri)
+    models = [
+        make_model(Path(tmp) / f"w{worker}-{i}", seed=5000 + worker * 100 + i, files=1, size=64)
+        for i in range(count)
+    ]
+    while not os.path.exists(barrier_path):
+        time.sleep(0.005)
+    out = []
+    for model in models:
+        mv = reg.push("alias-race", str(model))
+        entry = reg.set_alias("alias-race", "champion", mv.version)
+        out.append((mv.version, entry.version, entry.set_at))
+    return out

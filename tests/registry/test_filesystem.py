@@ -274,15 +274,10 @@ def test_tfserving_writes_saved_model_pb_last(tmp_path):
     from tfx_addons_lab.registry import _files
 
     model = make_model(tmp_path / "m", seed=1)
-    order = [
-        rel
-        for rel, _ in sorted(
-            _files.plan_tree(str(model)), key=lambda item: (item[0] in _files.LAST_FILES, item[0])
-        )
-    ]
-    assert order[-1] == "saved_model.pb"
+    assert "saved_model.pb" in _files.plan_tree(str(model))
     dest = tmp_path / "copy"
-    _files.copy_tree(str(model), str(dest))
+    order = list(_files.copy_tree(str(model), str(dest)))
+    assert order[-1] == "saved_model.pb" and len(order) == 6
     mtimes = {p.name: p.stat().st_mtime_ns for p in dest.rglob("*") if p.is_file()}
     assert mtimes["saved_model.pb"] == max(mtimes.values())
 
@@ -304,3 +299,12 @@ def test_tfserving_model_loads_in_tensorflow(tmp_path):
     v = reg.push("add", str(src))
     loaded = tf.saved_model.load(v.uri)
     assert float(loaded(tf.constant(3.0))) == 6.0
+
+
+@pytest.mark.parametrize("name", ["-x", "--penguin", "-"])
+def test_a_name_with_a_leading_dash_is_refused_with_the_reason(name):
+    from tfx_addons_lab.errors import InvalidInputError
+    from tfx_addons_lab.registry import validate_name
+
+    with pytest.raises(InvalidInputError, match="starts with '-'"):
+        validate_name(name)

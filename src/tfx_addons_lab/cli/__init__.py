@@ -27,7 +27,7 @@ SUBCOMMANDS = {
     ),
     "registry": (
         "tfx_addons_lab.cli.registry",
-        "inspect and manage a model registry (list, show, promote, rollback, verify)",
+        "inspect and manage a model registry (list, show, promote, rollback, history, verify)",
     ),
     "lineage": ("tfx_addons_lab.cli.lineage", "print the ML Metadata lineage of a pushed model"),
 }

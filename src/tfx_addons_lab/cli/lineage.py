@@ -14,6 +14,7 @@ from typing import Dict, List, Optional
 
 from tfx_addons_lab.errors import InvalidInputError
 from tfx_addons_lab.mlmd import LineageNode, MetadataView, open_sqlite_store, prop, upstream_lineage
+from tfx_addons_lab.textfmt import safe
 
 SIBLING_TYPES = ("tfx_addons_lab.GateReport", "tfx_addons_lab.DriftReport", "ExampleAnomalies")
 _SHOW_PROPS = (
@@ -39,7 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--metadata",
         required=True,
         metavar="PATH",
-        help="the SQLite ML Metadata file of the pipeline (metadata.sqlite)",
+        help="the SQLite ML Metadata file of the pipeline (metadata.sqlite); opened "
+        "read-only, never changed",
     )
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument(
@@ -55,7 +57,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ID",
         help="start from this MLMD artifact id (a PushedModel or Model)",
     )
-    parser.add_argument("--format", choices=["text", "json"], default="text")
+    parser.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help="text: an indented tree (default); json: nodes and edges",
+    )
 
 
 def _split_ref(ref: str) -> tuple:
@@ -104,10 +111,12 @@ def find_pushed_model(view: MetadataView, registry_uri: str, ref: str) -> tuple:
 
 def _label(node: LineageNode) -> str:
     if node.kind == "execution":
-        run = node.properties.get("run_id") or ""
-        return f"{node.name} (execution #{node.id}{', run ' + run if run else ''})"
-    props = ", ".join(f"{k}={node.properties[k]}" for k in _SHOW_PROPS if k in node.properties)
-    return f"{node.type} #{node.id}{' [' + props + ']' if props else ''}  {node.uri}"
+        run = safe(node.properties.get("run_id") or "")
+        return f"{safe(node.name)} (execution #{node.id}{', run ' + run if run else ''})"
+    props = ", ".join(
+        f"{k}={safe(node.properties[k])}" for k in _SHOW_PROPS if k in node.properties
+    )
+    return f"{safe(node.type)} #{node.id}{' [' + props + ']' if props else ''}  {safe(node.uri)}"
 
 
 def render_tree(nodes: List[LineageNode], edges: List[tuple]) -> str:
@@ -129,7 +138,7 @@ def render_tree(nodes: List[LineageNode], edges: List[tuple]) -> str:
         node = by_key[key]
         prefix = "  " * indent + (f"{label}: " if label else "")
         if key in printed:
-            what = node.name if node.kind == "execution" else node.type
+            what = safe(node.name if node.kind == "execution" else node.type)
             lines.append(f"{prefix}{what} #{node.id} (see above)")
             return
         printed.add(key)
@@ -159,13 +168,14 @@ def lineage(
     if registry is not None:
         art, registry_info = find_pushed_model(view, registry[0], registry[1])
         artifact_id = art.id
-    assert artifact_id is not None
+    if artifact_id is None:
+        raise InvalidInputError("give --artifact ID or --registry URI MODEL@ALIAS")
     nodes, edges = upstream_lineage(view, artifact_id, SIBLING_TYPES)
     text = render_tree(nodes, edges)
     if registry_info:
         text = (
-            f"registry {registry_info['uri']} {registry_info['model']}@{registry_info['ref']}"
-            f" -> version {registry_info['version']}\n" + text
+            f"registry {safe(registry_info['uri'])} {safe(registry_info['model'])}@"
+            f"{safe(registry_info['ref'])} -> version {registry_info['version']}\n" + text
         )
     return {
         "registry": registry_info,

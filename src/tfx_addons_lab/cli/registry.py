@@ -9,8 +9,11 @@
     tfx-addons-lab registry verify   URI MODEL [VERSION]         # all versions when omitted
     tfx-addons-lab registry history  URI MODEL --alias champion
 
-Every command takes ``--format json``. Exit status: 0 ok, 1 ``verify`` found a mismatch,
-2 bad input (unknown model, version or alias; invalid names) with one line on stderr.
+Every command takes ``--format json``; each kind of object has one JSON shape everywhere
+(a version is :meth:`ModelVersion.to_dict`: ``aliases`` a list, ``created_at`` ISO 8601 with
+a timezone). Exit status: 0 ok, 1 ``verify`` found a mismatch or a damaged version, 2 bad
+input (unknown registry, model, version or alias; invalid names; unreachable server) with one
+line on stderr. Everything printed that came from data goes through :func:`textfmt.safe`.
 """
 
 from __future__ import annotations
@@ -18,72 +21,87 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List
 
-from tfx_addons_lab.errors import RegistryError
+from tfx_addons_lab.errors import RegistryError, TfxAddonsLabError
+from tfx_addons_lab.textfmt import safe, table
+
+DESCRIPTION = "inspect and manage a model registry: list, show, promote, rollback, verify, history"
+_FORMAT_HELP = "table: aligned text for people (default); json: one JSON document for programs"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = DESCRIPTION + (
+        ". Exit status: 0 ok, 1 verify found a problem, 2 bad input (one line on stderr)."
+    )
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     def common(p: argparse.ArgumentParser, model: bool = True, model_optional: bool = False):
         p.add_argument(
             "uri",
             metavar="REGISTRY_URI",
-            help="a folder, file:///path, tfserving:///path or mlflow+http://host:port",
+            help="a folder, file:///path, tfserving:///path or mlflow+http://host:port "
+            "(MLflow: ?timeout=SECONDS&retries=N, default 10 and 1)",
         )
         if model:
             p.add_argument(
                 "model",
                 metavar="MODEL",
                 nargs="?" if model_optional else None,
-                help="the registered model name",
+                help="the registered model name"
+                + (" (omit to list all models)" if model_optional else ""),
             )
-        p.add_argument("--format", choices=["table", "json"], default="table")
+        p.add_argument("--format", choices=["table", "json"], default="table", help=_FORMAT_HELP)
 
-    p = sub.add_parser("list", help="list models, or the versions of MODEL")
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_text, description=help_text)
+
+    p = add("list", "list models, or the versions of MODEL (damaged versions included)")
     common(p, model_optional=True)
-    p = sub.add_parser("show", help="show one version (number, 'latest' or an alias)")
+    p = add("show", "show one version (a number, 'latest' or an alias) with its metadata")
     common(p)
-    p.add_argument("which", metavar="VERSION_OR_ALIAS")
-    p = sub.add_parser("promote", help="point an alias at a version")
+    p.add_argument("which", metavar="VERSION_OR_ALIAS", help="e.g. 3, latest or champion")
+    p = add("promote", "point an alias at a version (recorded in the alias history)")
     common(p)
-    p.add_argument("version", metavar="VERSION")
-    p.add_argument("--alias", required=True, help="e.g. champion")
-    p = sub.add_parser("rollback", help="move an alias back to its previous version")
+    p.add_argument("version", metavar="VERSION", help="the version number, e.g. 3")
+    p.add_argument("--alias", required=True, help="the alias to move, e.g. champion")
+    p = add("rollback", "move an alias back to the version that held it before (undo a promote)")
     common(p)
-    p.add_argument("--alias", required=True)
-    p = sub.add_parser("verify", help="re-check the checksums of one or all versions")
+    p.add_argument("--alias", required=True, help="the alias to roll back, e.g. champion")
+    p = add("verify", "re-check the checksums of one or all versions (exit 1 on a problem)")
     common(p)
-    p.add_argument("version", metavar="VERSION", nargs="?")
-    p = sub.add_parser("history", help="the history of an alias")
+    p.add_argument("version", metavar="VERSION", nargs="?", help="default: every version")
+    p = add("history", "every change of an alias (set and rollback), oldest first")
     common(p)
-    p.add_argument("--alias", required=True)
+    p.add_argument("--alias", required=True, help="the alias, e.g. champion")
 
 
-def _table(headers: Sequence[str], rows: List[Sequence[Any]]) -> str:
-    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = [
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+def version_json(mv) -> Dict[str, Any]:
+    """The one JSON shape of a model version (``list MODEL`` and ``show``)."""
+    return mv.to_dict()
 
 
-def _summary(mv) -> Dict[str, Any]:
-    meta = mv.metadata or {}
-    blessing = meta.get("blessing") or {}
-    return {
-        "version": mv.version,
-        "aliases": ",".join(mv.aliases),
-        "created_at": mv.created_at[:19].replace("T", " "),
-        "pipeline": meta.get("pipeline_name", ""),
-        "run": meta.get("pipeline_run_id", ""),
-        "blessed": blessing.get("blessed", ""),
-        "files": len(mv.checksums),
-        "source": meta.get("source_uri", ""),
+def _model_json(reg, name: str) -> Dict[str, Any]:
+    """The one JSON shape of a model in ``list`` (never raises for a damaged model)."""
+    row: Dict[str, Any] = {
+        "model": name,
+        "versions": 0,
+        "latest": None,
+        "aliases": [],
+        "damaged": [],
+        "error": None,
     }
+    try:
+        versions = reg.list(name)
+        aliases = reg.aliases(name)
+    except RegistryError as exc:
+        row["error"] = str(exc)
+        return row
+    row["versions"] = len(versions)
+    row["latest"] = versions[-1].version if versions else None
+    row["aliases"] = [{"alias": a, "version": v} for a, v in sorted(aliases.items())]
+    row["damaged"] = [mv.version for mv in versions if mv.damaged]
+    return row
 
 
 def _emit(args, payload: Any, text: str) -> None:
@@ -95,34 +113,46 @@ def _emit(args, payload: Any, text: str) -> None:
 
 
 def _require_model(reg, name: str) -> None:
-    if name not in reg.list_models():
-        known = ", ".join(reg.list_models()) or "none"
+    models = reg.list_models()
+    if name not in models:
+        known = ", ".join(models) or "none"
         raise RegistryError(f"model {name!r} not found in registry {reg.uri} (models: {known})")
 
 
+def _when(iso: str) -> str:
+    return iso[:19].replace("T", " ") if iso else ""
+
+
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except TfxAddonsLabError as exc:
+        # one line, inert on a terminal, whatever data (paths, server replies) it quotes
+        exc.args = (safe(" ".join(str(exc).split("\n")).strip()),)
+        raise
+
+
+def _run(args: argparse.Namespace) -> int:
     from tfx_addons_lab.registry import open_registry, validate_name
 
     reg = open_registry(args.uri)
+    reg.check_exists()
     action = args.action
     if action == "list" and not args.model:
-        models = reg.list_models()
-        rows = []
-        for name in models:
-            versions = reg.list(name)
-            aliases = reg.aliases(name)
-            rows.append(
-                {
-                    "model": name,
-                    "versions": len(versions),
-                    "latest": versions[-1].version if versions else None,
-                    "aliases": ", ".join(f"{a}={v}" for a, v in sorted(aliases.items())),
-                }
+        rows = [_model_json(reg, name) for name in reg.list_models()]
+        cells = []
+        for r in rows:
+            status = (
+                f"unreadable: {r['error']}"
+                if r["error"]
+                else ("damaged: " + ", ".join(map(str, r["damaged"])) if r["damaged"] else "ok")
             )
+            aliases = ", ".join(f"{a['alias']}={a['version']}" for a in r["aliases"])
+            cells.append([r["model"], r["versions"], r["latest"], aliases, status])
         text = (
-            _table(["MODEL", "VERSIONS", "LATEST", "ALIASES"], [list(r.values()) for r in rows])
+            table(["MODEL", "VERSIONS", "LATEST", "ALIASES", "STATUS"], cells)
             if rows
-            else f"no models in {reg.uri}"
+            else f"no models in {safe(reg.uri)}"
         )
         _emit(args, rows, text)
         return 0
@@ -130,39 +160,44 @@ def run(args: argparse.Namespace) -> int:
     name = validate_name(args.model)
     if action == "list":
         _require_model(reg, name)
-        rows = [_summary(mv) for mv in reg.list(name)]
-        text = _table(
-            [
-                "VERSION",
-                "ALIASES",
-                "CREATED (UTC)",
-                "PIPELINE",
-                "RUN",
-                "BLESSED",
-                "FILES",
-                "SOURCE",
-            ],
-            [list(r.values()) for r in rows],
-        )
-        _emit(args, rows, text)
+        versions = reg.list(name)
+        cells = []
+        for mv in versions:
+            meta = mv.metadata or {}
+            blessing = meta.get("blessing") if isinstance(meta.get("blessing"), dict) else {}
+            cells.append(
+                [
+                    mv.version,
+                    ",".join(mv.aliases),
+                    _when(mv.created_at),
+                    meta.get("pipeline_name", ""),
+                    meta.get("pipeline_run_id", ""),
+                    blessing.get("blessed", ""),
+                    len(mv.checksums),
+                    "DAMAGED" if mv.damaged else "ok",
+                    meta.get("source_uri", "") if not mv.damaged else mv.damaged,
+                ]
+            )
+        headers = ["VERSION", "ALIASES", "CREATED (UTC)", "PIPELINE", "RUN", "BLESSED", "FILES"]
+        text = table([*headers, "STATUS", "SOURCE"], cells)
+        _emit(args, [version_json(mv) for mv in versions], text)
         return 0
     if action == "show":
         mv = reg.get(name, args.which)
-        payload = mv.to_dict()
         meta_lines = json.dumps(mv.metadata, indent=2, sort_keys=True).splitlines()
         text = "\n".join(
             [
-                f"model:      {mv.name}",
+                f"model:      {safe(mv.name)}",
                 f"version:    {mv.version}",
-                f"aliases:    {', '.join(mv.aliases) or '-'}",
-                f"created_at: {mv.created_at}",
-                f"uri:        {mv.uri}",
+                f"aliases:    {safe(', '.join(mv.aliases)) or '-'}",
+                f"created_at: {safe(mv.created_at)}",
+                f"uri:        {safe(mv.uri)}",
                 f"files:      {len(mv.checksums)}",
                 "metadata:",
-                *("  " + line for line in meta_lines),
+                *("  " + safe(line) for line in meta_lines),
             ]
         )
-        _emit(args, payload, text)
+        _emit(args, version_json(mv), text)
         return 0
     if action == "promote":
         before = reg.aliases(name).get(args.alias)
@@ -175,33 +210,32 @@ def run(args: argparse.Namespace) -> int:
             "previous": before,
             "set_at": entry.set_at,
         }
-        text = f"{name}: alias {args.alias} -> version {after}" + (
-            f" (was {before})"
-            if before not in (None, after)
-            else " (unchanged)"
-            if before == after
-            else " (new alias)"
-        )
-        _emit(args, payload, text)
+        if before is None:
+            note = " (new alias)"
+        elif before == after:
+            note = " (unchanged)"
+        else:
+            note = f" (was {before})"
+        _emit(args, payload, f"{safe(name)}: alias {safe(args.alias)} -> version {after}{note}")
         return 0
     if action == "rollback":
         before = reg.aliases(name).get(args.alias)
         mv = reg.rollback(name, args.alias)
         payload = {"model": name, "alias": args.alias, "version": mv.version, "previous": before}
-        _emit(
-            args,
-            payload,
-            f"{name}: alias {args.alias} rolled back to version {mv.version} (was {before})",
+        text = (
+            f"{safe(name)}: alias {safe(args.alias)} rolled back to version {mv.version} "
+            f"(was {before})"
         )
+        _emit(args, payload, text)
         return 0
     if action == "history":
         _require_model(reg, name)
         entries = reg.alias_history(name, args.alias)
-        rows = [[e.set_at[:19].replace("T", " "), e.action, e.previous, e.version] for e in entries]
+        rows: List[list] = [[_when(e.set_at), e.action, e.previous, e.version] for e in entries]
         text = (
-            _table(["WHEN (UTC)", "ACTION", "FROM", "TO"], rows)
+            table(["WHEN (UTC)", "ACTION", "FROM", "TO"], rows)
             if rows
-            else f"{name}: alias {args.alias} has no history"
+            else f"{safe(name)}: alias {safe(args.alias)} has no history"
         )
         _emit(args, [e.to_dict() for e in entries], text)
         return 0
@@ -209,15 +243,14 @@ def run(args: argparse.Namespace) -> int:
         _require_model(reg, name)
         targets = [args.version] if args.version else [mv.version for mv in reg.list(name)]
         results = [reg.verify(name, v) for v in targets]
-        rows = []
-        for r in results:
-            rows.append(
-                [r.version, "ok" if r.ok else "FAILED", r.checked_files, "; ".join(r.mismatches)]
-            )
+        rows = [
+            [r.version, "ok" if r.ok else "FAILED", r.checked_files, "; ".join(r.mismatches)]
+            for r in results
+        ]
         _emit(
             args,
             [r.to_dict() for r in results],
-            _table(["VERSION", "STATUS", "FILES", "PROBLEMS"], rows),
+            table(["VERSION", "STATUS", "FILES", "PROBLEMS"], rows),
         )
         return 0 if all(r.ok for r in results) else 1
     raise RegistryError(f"unknown registry action {action!r}")  # pragma: no cover

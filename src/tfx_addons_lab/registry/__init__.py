@@ -19,7 +19,8 @@ URI                                backend
 
 The backend is chosen by the URI scheme; for ``a+b://`` the part before ``+`` names it. Add a
 backend by subclassing :class:`ModelRegistry` (implement the abstract methods and
-``from_uri``) and either call :func:`register_backend` or declare an entry point::
+``from_uri``) and either call :func:`register_backend` or declare an entry point (consulted
+only for schemes that are neither registered nor built in)::
 
     [project.entry-points."tfx_addons_lab.registry_backends"]
     myscheme = "my_package.my_module:MyRegistry"
@@ -93,22 +94,33 @@ def available_backends() -> List[str]:
 
 
 def _load(scheme: str) -> Type[ModelRegistry]:
+    """The backend class of ``scheme``: registered in code, built in, else an entry point.
+
+    Built-in schemes never scan entry points (``importlib.metadata`` costs tens to hundreds of
+    milliseconds per process); only an unknown scheme looks at them.
+    """
     if scheme in _REGISTERED:
         return _REGISTERED[scheme]  # type: ignore[return-value]
-    target = _entry_points().get(scheme)
-    if target is not None:
-        cls = target.load()  # type: ignore[attr-defined]
-    elif scheme in _BUILTIN:
+    if scheme in _BUILTIN:
         import importlib
 
         module, _, attr = _BUILTIN[scheme].partition(":")
         cls = getattr(importlib.import_module(module), attr)
     else:
-        raise InvalidInputError(
-            f"unknown registry scheme {scheme!r}; known: {', '.join(available_backends())} "
-            "(register more with tfx_addons_lab.registry.register_backend or an entry point "
-            f"in group {ENTRY_POINT_GROUP!r})"
-        )
+        target = _entry_points().get(scheme)
+        if target is None:
+            raise InvalidInputError(
+                f"unknown registry scheme {scheme!r}; known: {', '.join(available_backends())} "
+                "(register more with tfx_addons_lab.registry.register_backend or an entry point "
+                f"in group {ENTRY_POINT_GROUP!r})"
+            )
+        try:
+            cls = target.load()  # type: ignore[attr-defined]
+        except Exception as exc:
+            raise InvalidInputError(
+                f"registry backend {scheme!r} ({target.value}) cannot be loaded: "  # type: ignore[attr-defined]
+                f"{type(exc).__name__}: {exc}; fix or uninstall the package that declares it"
+            ) from None
     if not (isinstance(cls, type) and issubclass(cls, ModelRegistry)):
         raise InvalidInputError(f"registry backend {scheme!r} ({cls!r}) is not a ModelRegistry")
     return cls

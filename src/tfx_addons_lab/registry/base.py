@@ -33,6 +33,9 @@ __all__ = [
     "validate_version",
     "parse_version_or_alias",
     "utc_now",
+    "iso_utc",
+    "alias_stack",
+    "rollback_target",
     "METADATA_KEYS",
     "MAX_NAME_LENGTH",
 ]
@@ -61,6 +64,19 @@ def utc_now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds")
 
 
+def iso_utc(value: Any) -> str:
+    """``value`` as ISO 8601 with a timezone (naive times are UTC); ``""`` if not a time."""
+    if not isinstance(value, str) or not value:
+        return ""
+    try:
+        parsed = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=_dt.timezone.utc)
+    return parsed.isoformat()
+
+
 def _check_identifier(value: Any, what: str) -> str:
     if not isinstance(value, str):
         raise InvalidInputError(f"{what} must be a string, got {type(value).__name__} {value!r}")
@@ -80,6 +96,11 @@ def _check_identifier(value: Any, what: str) -> str:
     if value.startswith("."):
         raise InvalidInputError(
             f"{what} {value!r} starts with '.' (could name '..' or a hidden file); "
+            "start with a letter, digit or '_'"
+        )
+    if value.startswith("-"):
+        raise InvalidInputError(
+            f"{what} {value!r} starts with '-' (it would read as a command-line option); "
             "start with a letter, digit or '_'"
         )
     if not _NAME_RE.match(value):
@@ -162,6 +183,8 @@ class ModelVersion:
       created_at: ISO 8601 UTC time of publication.
       checksums: ``{relative path: sha256}`` of every file of the model.
       aliases: the aliases currently pointing at this version.
+      damaged: why this version cannot be read (a corrupt manifest...), else None. A damaged
+        version is listed so it can be seen and verified (it fails), never served.
     """
 
     name: str
@@ -171,6 +194,7 @@ class ModelVersion:
     created_at: str = ""
     checksums: Dict[str, str] = field(default_factory=dict)
     aliases: List[str] = field(default_factory=list)
+    damaged: Optional[str] = None
 
     @property
     def content_digest(self) -> str:
@@ -213,19 +237,90 @@ class AliasEntry:
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "alias history") -> AliasEntry:
+        """Build an entry from stored JSON; :class:`RegistryError` if it is malformed."""
+
+        def bad(why: str) -> RegistryError:
+            return RegistryError(f"{where}: entry {str(data)[:80]!r} {why}; the history is damaged")
+
+        if not isinstance(data, Mapping):
+            raise bad("is not an object")
+        version, previous = data.get("version"), data.get("previous")
+        action, set_at = data.get("action", "set"), data.get("set_at", "")
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise bad("has no valid 'version'")
+        if previous is not None and (isinstance(previous, bool) or not isinstance(previous, int)):
+            raise bad("has an invalid 'previous'")
+        if action not in ("set", "rollback"):
+            raise bad("has an unknown 'action'")
+        if not isinstance(set_at, str):
+            raise bad("has an invalid 'set_at'")
+        return cls(version=version, set_at=set_at, previous=previous, action=action)
+
 
 def alias_stack(entries: List[AliasEntry]) -> List[int]:
-    """Replay an alias history: ``set`` pushes a holder, ``rollback`` pops the current one."""
+    """Replay an alias history into the stack of holders (the current holder last).
+
+    ``set`` from ``p`` to ``v`` pushes ``v`` on top of ``p``; ``rollback`` from ``p`` to ``v``
+    pops ``p``. A ``set`` whose ``previous`` is not the replayed holder means the entries
+    in between never took effect (a move that failed after its entry was written): they are
+    dropped, so a rollback can only ever return to a version that really held the alias.
+    """
     stack: List[int] = []
     for entry in entries:
         if entry.action == "rollback":
-            if stack:
+            if stack and stack[-1] == entry.previous:
                 stack.pop()
+            else:
+                stack = []
             if not stack or stack[-1] != entry.version:
                 stack.append(entry.version)
         else:
+            if entry.previous is None:
+                stack = []
+            elif not stack or stack[-1] != entry.previous:
+                while stack and stack[-1] != entry.previous:
+                    stack.pop()
+                if not stack:
+                    stack = [entry.previous]
             stack.append(entry.version)
     return stack
+
+
+def rollback_target(
+    entries: List[AliasEntry], current: Optional[int], name: str, alias: str
+) -> int:
+    """The version ``rollback`` moves ``alias`` to, from its history and live holder.
+
+    Rolling back undoes the newest ``set`` still in effect: the alias returns to the version
+    that held it before. Raises :class:`RegistryError` (never guesses) when the alias does
+    not exist, when nothing is left to undo, or when the live alias is not where the history
+    says it is (changed outside the registry, or by an update that failed half-way).
+    """
+    if current is None:
+        raise RegistryError(f"model {name!r} has no alias {alias!r} to roll back")
+    stack = alias_stack(entries)
+    if stack and stack[-1] != current:
+        raise RegistryError(
+            f"alias {alias!r} of model {name!r} points at version {current} but its history "
+            f"ends at version {stack[-1]} (changed outside tfx-addons-lab or by an update that "
+            "failed half-way); refusing to guess: point it explicitly with 'registry promote'"
+        )
+    if len(stack) < 2:
+        sets = sum(1 for e in entries if e.action == "set")
+        if sets <= 1 and not any(e.action == "rollback" for e in entries):
+            detail = f"it has only pointed at version {current}"
+        else:
+            detail = (
+                f"version {current} is the holder it started from and every later change was "
+                f"rolled back already ({len(entries)} changes in its history)"
+            )
+        raise RegistryError(
+            f"alias {alias!r} of model {name!r} has no previous version to roll back to: "
+            f"{detail}; use 'registry promote' to point it at another version"
+        )
+    return stack[-2]
 
 
 class ModelRegistry(abc.ABC):
@@ -315,6 +410,13 @@ class ModelRegistry(abc.ABC):
                 )
             return table[which]
         return which
+
+    def check_exists(self) -> None:
+        """Raise :class:`RegistryError` if the registry is not there (backends override).
+
+        The default checks nothing: a backend without a notion of "missing" is always there.
+        """
+        return None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.uri!r})"

@@ -31,9 +31,8 @@ import errno
 import fcntl
 import os
 import shutil
-import socket
+import stat
 import time
-import uuid
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 from urllib.parse import parse_qs
 
@@ -44,8 +43,9 @@ from tfx_addons_lab.registry.base import (
     ModelRegistry,
     ModelVersion,
     VerifyResult,
-    alias_stack,
     check_metadata,
+    iso_utc,
+    rollback_target,
     utc_now,
     validate_alias,
     validate_name,
@@ -153,7 +153,47 @@ class FilesystemRegistry(ModelRegistry):
     def _staging_dir(self, name: str) -> str:
         return os.path.join(self._meta_dir(name), ".staging")
 
+    def _check_root(self) -> bool:
+        """Whether the root exists; :class:`RegistryError` if it is not a folder."""
+        try:
+            st = os.stat(self.root)
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            raise RegistryError(f"registry {self.uri} cannot be read: {exc.strerror}") from None
+        if not stat.S_ISDIR(st.st_mode):
+            raise RegistryError(
+                f"registry {self.uri} is a file, not a registry folder; give the folder that "
+                "holds the registry (registry.json)"
+            )
+        return True
+
+    def check_exists(self) -> None:
+        if not self._check_root():
+            raise RegistryError(
+                f"registry folder {self.uri} does not exist; check the path (a registry is "
+                "created by its first push)"
+            )
+        if not os.path.isfile(os.path.join(self.root, "registry.json")):
+            raise RegistryError(
+                f"{self.uri} is a folder but not a tfx-addons-lab registry (no registry.json); "
+                "check the path"
+            )
+
+    def _listdir(self, path: str) -> List[str]:
+        """Entries of a registry folder; [] if missing, :class:`RegistryError` if unreadable."""
+        try:
+            return os.listdir(path)
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise RegistryError(
+                f"registry {self.uri}: {path} cannot be listed ({exc.strerror}); the registry "
+                "is damaged"
+            ) from None
+
     def _init_root(self) -> None:
+        self._check_root()
         os.makedirs(self.root, exist_ok=True)
         marker = os.path.join(self.root, "registry.json")
         if not os.path.exists(marker):
@@ -162,10 +202,7 @@ class FilesystemRegistry(ModelRegistry):
     # -- reading ---------------------------------------------------------------------------
 
     def _version_numbers(self, name: str) -> List[int]:
-        try:
-            entries = os.listdir(self._versions_dir(name))
-        except FileNotFoundError:
-            return []
+        entries = self._listdir(self._versions_dir(name))
         numbers = []
         for entry in entries:
             if entry.isdigit() and entry == str(int(entry)) and int(entry) > 0:
@@ -173,36 +210,49 @@ class FilesystemRegistry(ModelRegistry):
         return sorted(numbers)
 
     def _manifest(self, name: str, version: int) -> Optional[dict]:
+        """The checked manifest of a version; None if absent; RegistryError if damaged."""
         key = (name, version)
         if key in self._manifests:
             return self._manifests[key]
         vdir = self._version_dir(name, version)
         if os.path.islink(vdir):
-            return None
-        manifest = _files.read_json(os.path.join(vdir, self.MANIFEST))
+            raise RegistryError(f"{vdir} is a symlink; the registry does not follow it")
+        path = os.path.join(vdir, self.MANIFEST)
+        manifest = _files.read_json(path)
         if manifest is not None:
+            _check_manifest(manifest, path, version)
             self._manifests[key] = manifest  # versions are immutable
         return manifest
 
-    def _published(self, name: str) -> List[Tuple[int, dict]]:
-        out = []
+    def _scan(self, name: str) -> List[Tuple[int, Optional[dict], Optional[str]]]:
+        """``(n, manifest, None)`` per intact version, ``(n, None, why)`` per damaged one."""
+        out: List[Tuple[int, Optional[dict], Optional[str]]] = []
         for n in self._version_numbers(name):
-            manifest = self._manifest(name, n)
+            try:
+                manifest = self._manifest(name, n)
+            except RegistryError as exc:
+                out.append((n, None, str(exc)))
+                continue
             if manifest is not None:
-                out.append((n, manifest))
+                out.append((n, manifest, None))
         return out
 
+    def _published(self, name: str) -> List[Tuple[int, dict]]:
+        return [(n, m) for n, m, _ in self._scan(name) if m is not None]
+
     def _to_version(
-        self, name: str, n: int, manifest: dict, aliases: Dict[str, int]
+        self, name: str, n: int, manifest: Optional[dict], aliases: Dict[str, int], damaged=None
     ) -> ModelVersion:
+        manifest = manifest or {}
         return ModelVersion(
             name=name,
             version=n,
             uri=self._payload_dir(self._version_dir(name, n)),
             metadata=dict(manifest.get("metadata") or {}),
-            created_at=str(manifest.get("created_at", "")),
+            created_at=iso_utc(manifest.get("created_at")),
             checksums=dict(manifest.get("checksums") or {}),
             aliases=sorted(a for a, v in aliases.items() if v == n),
+            damaged=damaged,
         )
 
     def _models_base(self) -> str:
@@ -214,10 +264,9 @@ class FilesystemRegistry(ModelRegistry):
         return bool(self._version_numbers(name))
 
     def list_models(self) -> List[str]:
-        try:
-            names = os.listdir(self._models_base())
-        except FileNotFoundError:
+        if not self._check_root():
             return []
+        names = self._listdir(self._models_base())
         out = []
         for name in names:
             try:
@@ -229,11 +278,14 @@ class FilesystemRegistry(ModelRegistry):
         return sorted(out)
 
     def list(self, name: str) -> List[ModelVersion]:
+        """All versions, oldest first; damaged ones carry ``damaged`` (and no content)."""
         validate_name(name)
+        self._check_root()
         aliases = self.aliases(name)
-        return [self._to_version(name, n, m, aliases) for n, m in self._published(name)]
+        return [self._to_version(name, n, m, aliases, why) for n, m, why in self._scan(name)]
 
     def _require_model(self, name: str) -> None:
+        self._check_root()
         if not self._version_numbers(name):
             known = ", ".join(self.list_models()) or "none"
             raise RegistryError(
@@ -244,16 +296,29 @@ class FilesystemRegistry(ModelRegistry):
         validate_name(name)
         self._require_model(name)
         n = self._resolve_version(name, version_or_alias)
-        manifest = self._manifest(name, n)
+        try:
+            manifest = self._manifest(name, n)
+        except RegistryError as exc:
+            raise RegistryError(
+                f"version {n} of model {name!r} is damaged ({exc}); 'registry verify' reports "
+                "it, push a new version"
+            ) from None
         if manifest is None:
-            have = ", ".join(str(v) for v, _ in self._published(name))
+            have = ", ".join(str(v) for v, _, _ in self._scan(name))
             raise RegistryError(
                 f"model {name!r} has no version {n} in registry {self.uri} (versions: {have})"
             )
         return self._to_version(name, n, manifest, self.aliases(name))
 
     def verify(self, name: str, version: Union[int, str]) -> VerifyResult:
-        mv = self.get(name, version)
+        validate_name(name)
+        self._require_model(name)
+        n = self._resolve_version(name, version)
+        try:
+            self._manifest(name, n)
+        except RegistryError as exc:
+            return VerifyResult(name, n, False, [f"damaged: {exc}"], 0)
+        mv = self.get(name, n)
         ignore = (self.MANIFEST,) if not self.PAYLOAD else ()
         problems = _files.verify_tree(mv.uri, mv.checksums, ignore=ignore)
         manifest = self._manifest(name, mv.version) or {}
@@ -285,6 +350,7 @@ class FilesystemRegistry(ModelRegistry):
         validate_name(name)
         meta = check_metadata(metadata)
         model_dir = str(model_dir)
+        self._check_root()
         if not os.path.isdir(model_dir):
             raise InvalidInputError(f"model_dir {model_dir!r} is not an existing folder")
         source_uri = str(meta.get("source_uri") or os.path.abspath(model_dir))
@@ -303,7 +369,7 @@ class FilesystemRegistry(ModelRegistry):
         os.makedirs(self._versions_dir(name), exist_ok=True)
         self._clean_staging(staging_root)
 
-        token = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        token = f"{os.uname().nodename}-{os.getpid()}-{os.urandom(6).hex()}"
         owner_lock = os.path.join(staging_root, token + ".lock")
         owner_fd = os.open(owner_lock, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
         fcntl.flock(owner_fd, fcntl.LOCK_EX)
@@ -394,20 +460,31 @@ class FilesystemRegistry(ModelRegistry):
     # -- aliases ---------------------------------------------------------------------------
 
     def _read_aliases(self, name: str) -> dict:
-        data = _files.read_json(self._aliases_path(name)) or {}
+        path = self._aliases_path(name)
+        data = _files.read_json(path) or {}
         data.setdefault("aliases", {})
         data.setdefault("history", {})
+        table, history = data["aliases"], data["history"]
+        if not isinstance(table, dict) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in table.values()
+        ):
+            raise RegistryError(f"{path}: 'aliases' is not an object of versions; it is damaged")
+        if not isinstance(history, dict) or not all(isinstance(v, list) for v in history.values()):
+            raise RegistryError(f"{path}: 'history' is not an object of lists; it is damaged")
         return data
 
     def aliases(self, name: str) -> Dict[str, int]:
         validate_name(name)
-        return {a: int(v) for a, v in self._read_aliases(name)["aliases"].items()}
+        return dict(self._read_aliases(name)["aliases"])
+
+    def _entries(self, name: str, data: dict, alias: str) -> List[AliasEntry]:
+        where = f"{self._aliases_path(name)} ({alias})"
+        return [AliasEntry.from_dict(e, where) for e in data["history"].get(alias, [])]
 
     def alias_history(self, name: str, alias: str) -> List[AliasEntry]:
         validate_name(name)
         validate_alias(alias)
-        entries = self._read_aliases(name)["history"].get(alias, [])
-        return [AliasEntry(**e) for e in entries]
+        return self._entries(name, self._read_aliases(name), alias)
 
     def set_alias(self, name: str, alias: str, version: Union[int, str]) -> AliasEntry:
         validate_name(name)
@@ -421,7 +498,7 @@ class FilesystemRegistry(ModelRegistry):
             current = data["aliases"].get(alias)
             history = data["history"].setdefault(alias, [])
             if current == n and history:
-                return AliasEntry(**history[-1])
+                return AliasEntry.from_dict(history[-1], self._aliases_path(name))
             entry = AliasEntry(version=n, set_at=utc_now(), previous=current, action="set")
             history.append(entry.to_dict())
             data["aliases"][alias] = n
@@ -434,20 +511,37 @@ class FilesystemRegistry(ModelRegistry):
         self._require_model(name)
         with _files.file_lock(self._lock_path(name)):
             data = self._read_aliases(name)
-            if alias not in data["aliases"]:
-                raise RegistryError(f"model {name!r} has no alias {alias!r} to roll back")
-            entries = [AliasEntry(**e) for e in data["history"].get(alias, [])]
-            stack = alias_stack(entries)
-            if len(stack) < 2:
-                raise RegistryError(
-                    f"alias {alias!r} of model {name!r} has no previous version to roll back to "
-                    f"(it has only pointed at version {data['aliases'][alias]})"
-                )
-            current, target = stack[-1], stack[-2]
+            current = data["aliases"].get(alias)
+            target = rollback_target(self._entries(name, data, alias), current, name, alias)
             entry = AliasEntry(
                 version=target, set_at=utc_now(), previous=current, action="rollback"
             )
-            data["history"][alias].append(entry.to_dict())
+            data["history"].setdefault(alias, []).append(entry.to_dict())
             data["aliases"][alias] = target
             _files.write_json_atomic(self._aliases_path(name), data, fsync=self.fsync)
         return self.get(name, target)
+
+
+def _check_manifest(manifest: dict, path: str, version: int) -> None:
+    """Raise :class:`RegistryError` naming the field if ``manifest`` is malformed."""
+
+    def bad(field: str, want: str) -> RegistryError:
+        got = type(manifest.get(field)).__name__
+        return RegistryError(
+            f"{path}: field {field!r} is {got}, expected {want}; the version is damaged"
+        )
+
+    number = manifest.get("version", version)
+    if isinstance(number, bool) or number != version:
+        raise bad("version", f"the number {version}")
+    if not isinstance(manifest.get("metadata", {}), dict):
+        raise bad("metadata", "an object")
+    checksums = manifest.get("checksums")
+    if not isinstance(checksums, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in checksums.items()
+    ):
+        raise bad("checksums", "an object of path: sha256 strings")
+    if not isinstance(manifest.get("created_at", ""), str):
+        raise bad("created_at", "an ISO 8601 string")
+    if not isinstance(manifest.get("content_digest", ""), str):
+        raise bad("content_digest", "a string")

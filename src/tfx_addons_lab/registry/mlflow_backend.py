@@ -14,37 +14,54 @@ How our operations map onto MLflow:
 * metadata, checksums, created-at and the content digest are model-version tags
   (``tfx_addons_lab.*``); the manifest is also logged as the run artifact ``manifest.json``.
 * aliases are MLflow aliases (``set_registered_model_alias``); their history, which MLflow does
-  not keep, is the registered-model tag ``tfx_addons_lab.alias_history`` (JSON, the newest
-  :data:`HISTORY_LIMIT` changes per alias), which :meth:`MlflowRegistry.rollback` replays.
+  not keep, is append-only: **one registered-model tag per change**,
+  ``tfx_addons_lab.alias_history.<alias>.<time_ns>-<random id>`` (a JSON entry), written
+  *before* the alias moves and removed again if the move fails. Concurrent writers never
+  overwrite each other's entries. :meth:`MlflowRegistry.rollback` replays the entries (see
+  :func:`~tfx_addons_lab.registry.base.rollback_target`) and refuses when the live alias is not
+  where the history says (a crash between the two steps), so it never moves an alias to a
+  version that was not its previous holder.
+* timeouts: every HTTP request to the server times out after ``timeout`` seconds (default
+  :data:`DEFAULT_TIMEOUT`) and is retried ``retries`` times (default :data:`DEFAULT_RETRIES`),
+  so an unreachable server fails in seconds with one line. Set them with the URI
+  (``mlflow+http://host:5000?timeout=30&retries=3``) or MLflow's own variables
+  ``MLFLOW_HTTP_REQUEST_TIMEOUT`` / ``MLFLOW_HTTP_REQUEST_MAX_RETRIES`` (the URI wins; they are
+  process-wide, as MLflow reads them at every request).
 * ``mlflow+file:///path`` is a local MLflow registry in ``path``: MLflow's SQLite store
   ``path/mlflow.db`` with artifacts in ``path/artifacts`` (MLflow 3 no longer opens its legacy
   file store by default); ``mlflow+sqlite:///...``, ``mlflow+postgresql://...`` pass through.
 * ``verify`` downloads the version's artifacts and re-computes the checksums.
 
-Limits: idempotency and the alias history are read-modify-write over MLflow's API; two
-*concurrent* pushes of the same model may both register it, and concurrent alias changes keep the
-alias itself right but may drop one history entry (the filesystem backend has neither limit).
+Limits: idempotency is read-then-write over MLflow's API, so two *concurrent* pushes of the
+same artifact may both register it. Two concurrent alias changes keep both history entries;
+if their moves land in the opposite order of their entries, ``rollback`` refuses (history and
+alias disagree) until the alias is promoted again. Entries are ordered by the writer's clock.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
+import re
 import shutil
 import tempfile
 import time
-from typing import Any, Dict, List, Mapping, Optional, Union
+import uuid
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from urllib.parse import parse_qsl, urlencode
 
-from tfx_addons_lab.errors import InvalidInputError, RegistryError, require
+from tfx_addons_lab.errors import InvalidInputError, RegistryError, TfxAddonsLabError, require
 from tfx_addons_lab.registry import _files
 from tfx_addons_lab.registry.base import (
     AliasEntry,
     ModelRegistry,
     ModelVersion,
     VerifyResult,
-    alias_stack,
     check_metadata,
+    iso_utc,
+    rollback_target,
     utc_now,
     validate_alias,
     validate_name,
@@ -59,13 +76,93 @@ TAG_SOURCE = TAG_PREFIX + "source_uri"
 TAG_CREATED = TAG_PREFIX + "created_at"
 TAG_HISTORY = TAG_PREFIX + "alias_history"
 EXPERIMENT = "tfx-addons-lab-registry"
-HISTORY_LIMIT = 200
 _TAG_LIMIT = 90_000
 _CREATE_ATTEMPTS = 8
+_MLFLOW_ALIAS_RE = re.compile(r"[A-Za-z0-9_-]+")
+_ENTRY_KEY_RE = re.compile(r"(\d{20})-([0-9a-f]{12})\Z")
+
+#: seconds before one HTTP request to the MLflow server gives up (MLflow's own default: 120)
+DEFAULT_TIMEOUT = 10
+#: retries of a failed HTTP request (MLflow's own default: 7, with exponential backoff)
+DEFAULT_RETRIES = 1
+_ENV_TIMEOUT = "MLFLOW_HTTP_REQUEST_TIMEOUT"
+_ENV_RETRIES = "MLFLOW_HTTP_REQUEST_MAX_RETRIES"
 
 
 def _mlflow():
     return require("mlflow", "mlflow", "the MLflow registry backend")
+
+
+def _int_option(uri: str, key: str, value: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = low - 1
+    if not low <= number <= high:
+        raise InvalidInputError(
+            f"registry URI {uri!r}: {key}={value!r} must be a whole number from {low} to {high}"
+        )
+    return number
+
+
+def _split_options(uri: str, tracking: str) -> Tuple[str, Dict[str, int]]:
+    """Take ``timeout``/``retries`` out of the query of ``tracking``; keep any other query."""
+    if "?" not in tracking:
+        return tracking, {}
+    base, _, query = tracking.partition("?")
+    options: Dict[str, int] = {}
+    rest = []
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        if key == "timeout":
+            options["timeout"] = _int_option(uri, key, value, 1, 3600)
+        elif key == "retries":
+            options["retries"] = _int_option(uri, key, value, 0, 10)
+        else:
+            rest.append((key, value))
+    return (base + "?" + urlencode(rest)) if rest else base, options
+
+
+def _reason(text: str) -> Optional[str]:
+    """A short reason if ``text`` describes a server that could not be reached, else None."""
+    checks = (
+        ("Connection refused", "connection refused"),
+        ("timed out", "timed out"),
+        ("Read timed out", "timed out"),
+        ("Name or service not known", "unknown host"),
+        ("nodename nor servname", "unknown host"),
+        ("Temporary failure in name resolution", "unknown host"),
+        ("No route to host", "no route to host"),
+        ("Network is unreachable", "network unreachable"),
+        ("Max retries exceeded", "no answer"),
+        ("Connection aborted", "connection aborted"),
+        ("RemoteDisconnected", "connection closed"),
+    )
+    for needle, reason in checks:
+        if needle in text:
+            return reason
+    return None
+
+
+def _guard(what: str):
+    """Turn any failure of MLflow (or the network) in a public method into one-line errors."""
+
+    def decorate(method):
+        @functools.wraps(method)
+        def wrapper(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except TfxAddonsLabError:
+                raise
+            except Exception as exc:  # MlflowException, requests/urllib3 errors, OSError
+                try:
+                    label = what.format(*args)
+                except (IndexError, KeyError):
+                    label = what.split(" {")[0]
+                raise self._wrap(exc, label) from None
+
+        return wrapper
+
+    return decorate
 
 
 class MlflowRegistry(ModelRegistry):
@@ -85,7 +182,21 @@ class MlflowRegistry(ModelRegistry):
         experiment: str = EXPERIMENT,
         uri: Optional[str] = None,
         artifact_location: Optional[str] = None,
+        timeout: Optional[int] = None,
+        retries: Optional[int] = None,
     ):
+        # MLflow reads these at every request: an explicit value wins, then the user's
+        # environment, then our defaults (seconds, not MLflow's 7 retries x 120 s)
+        if timeout is not None:
+            os.environ[_ENV_TIMEOUT] = str(int(timeout))
+        else:
+            os.environ.setdefault(_ENV_TIMEOUT, str(DEFAULT_TIMEOUT))
+        if retries is not None:
+            os.environ[_ENV_RETRIES] = str(int(retries))
+        else:
+            os.environ.setdefault(_ENV_RETRIES, str(DEFAULT_RETRIES))
+        os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+        os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_JITTER", "0.5")
         mlflow = _mlflow()
         from mlflow.tracking import MlflowClient
 
@@ -105,7 +216,7 @@ class MlflowRegistry(ModelRegistry):
                 f"MLflow registry URI {uri!r} must look like mlflow+http://host:port or "
                 "mlflow+file:///path"
             )
-        tracking = uri[len("mlflow+") :]
+        tracking, options = _split_options(uri, uri[len("mlflow+") :])
         if tracking.startswith("file:"):
             # MLflow 3 keeps its file store in maintenance mode (it refuses to open it by
             # default); a local registry folder is MLflow's recommended SQLite store instead.
@@ -118,8 +229,9 @@ class MlflowRegistry(ModelRegistry):
                 f"sqlite:///{folder}/mlflow.db",
                 uri=uri,
                 artifact_location=f"file://{folder}/artifacts",
+                **options,
             )
-        return cls(tracking, uri=uri)
+        return cls(tracking, uri=uri, **options)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -128,7 +240,19 @@ class MlflowRegistry(ModelRegistry):
         return "RESOURCE_DOES_NOT_EXIST" in str(code) or "NOT_FOUND" in str(code)
 
     def _wrap(self, exc: Exception, what: str) -> RegistryError:
-        return RegistryError(f"MLflow registry {self.uri}: {what} failed: {exc}")
+        text = str(exc)
+        reason = _reason(text) or _reason(repr(getattr(exc, "__cause__", "")))
+        if reason is not None:
+            timeout = os.environ.get(_ENV_TIMEOUT, DEFAULT_TIMEOUT)
+            retries = os.environ.get(_ENV_RETRIES, DEFAULT_RETRIES)
+            tries = f"{retries} retr{'y' if str(retries) == '1' else 'ies'}"
+            return RegistryError(
+                f"MLflow server {self.tracking_uri} is unreachable ({reason}) while {what}, "
+                f"after {tries} with a {timeout} s timeout each; start the server or fix the URI "
+                "(change the limits with ?timeout=SECONDS&retries=N)"
+            )
+        first = " ".join(text.split())[:300] or type(exc).__name__
+        return RegistryError(f"MLflow registry {self.uri}: {what} failed: {first}")
 
     def _experiment_id(self) -> str:
         exp = self.client.get_experiment_by_name(self.experiment)
@@ -161,9 +285,20 @@ class MlflowRegistry(ModelRegistry):
 
     def _to_version(self, mv) -> ModelVersion:
         tags = dict(mv.tags or {})
-        metadata = json.loads(tags.get(TAG_METADATA) or "{}")
-        raw = tags.get(TAG_CHECKSUMS) or "{}"
-        checksums = json.loads(raw) if raw != "@artifact" else self._artifact_checksums(mv)
+        damaged = None
+        try:
+            metadata = json.loads(tags.get(TAG_METADATA) or "{}")
+            if not isinstance(metadata, dict):
+                raise ValueError(f"tag {TAG_METADATA} is not a JSON object")
+            raw = tags.get(TAG_CHECKSUMS) or "{}"
+            checksums = json.loads(raw) if raw != "@artifact" else self._artifact_checksums(mv)
+            if not isinstance(checksums, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in checksums.items()
+            ):
+                raise ValueError(f"tag {TAG_CHECKSUMS} is not an object of sha256 strings")
+        except ValueError as exc:
+            metadata, checksums = {}, {}
+            damaged = f"MLflow version {mv.version} of {mv.name!r}: {exc}; the version is damaged"
         metadata.setdefault("mlflow_source", mv.source)
         if mv.run_id:
             metadata.setdefault("mlflow_run_id", mv.run_id)
@@ -174,6 +309,7 @@ class MlflowRegistry(ModelRegistry):
             created = dt.datetime.fromtimestamp(
                 mv.creation_timestamp / 1000, dt.timezone.utc
             ).isoformat()
+        created = iso_utc(created)
         return ModelVersion(
             name=mv.name,
             version=int(mv.version),
@@ -182,6 +318,7 @@ class MlflowRegistry(ModelRegistry):
             created_at=created,
             checksums=checksums,
             aliases=sorted(getattr(mv, "aliases", []) or []),
+            damaged=damaged,
         )
 
     def _artifact_checksums(self, mv) -> Dict[str, str]:
@@ -204,6 +341,7 @@ class MlflowRegistry(ModelRegistry):
 
     # -- reading ---------------------------------------------------------------------------
 
+    @_guard("listing the models")
     def list_models(self) -> List[str]:
         names: List[str] = []
         token = None
@@ -214,6 +352,7 @@ class MlflowRegistry(ModelRegistry):
             if not token:
                 return sorted(n for n in names if self._search(n))
 
+    @_guard("listing model {0!r}")
     def list(self, name: str) -> List[ModelVersion]:
         validate_name(name)
         try:
@@ -230,6 +369,7 @@ class MlflowRegistry(ModelRegistry):
                 raise RegistryError(f"model {name!r} not found in registry {self.uri}") from None
             raise self._wrap(exc, f"reading model {name!r}") from None
 
+    @_guard("reading {0!r} {1!r}")
     def get(self, name: str, version_or_alias: Union[int, str]) -> ModelVersion:
         validate_name(name)
         self._require_model(name)
@@ -243,6 +383,7 @@ class MlflowRegistry(ModelRegistry):
                 ) from None
             raise self._wrap(exc, f"reading {name} version {n}") from None
 
+    @_guard("reading the aliases of {0!r}")
     def aliases(self, name: str) -> Dict[str, int]:
         validate_name(name)
         try:
@@ -253,18 +394,52 @@ class MlflowRegistry(ModelRegistry):
             raise self._wrap(exc, f"reading model {name!r}") from None
         return {a: int(v) for a, v in (model.aliases or {}).items()}
 
-    def _history(self, name: str) -> Dict[str, list]:
-        model = self.client.get_registered_model(name)
-        return json.loads((model.tags or {}).get(TAG_HISTORY) or "{}")
+    def _history_entries(self, name: str, alias: str) -> List[AliasEntry]:
+        """The alias history: one registered-model tag per change, oldest first.
 
+        Entries of the legacy single JSON tag (``tfx_addons_lab.alias_history``) come first.
+        """
+        model = self.client.get_registered_model(name)
+        tags = dict(model.tags or {})
+        where = f"MLflow model {name!r} alias {alias!r} history"
+        entries: List[AliasEntry] = []
+        legacy = tags.get(TAG_HISTORY)
+        if legacy:
+            try:
+                old = json.loads(legacy).get(alias, [])
+            except (ValueError, AttributeError):
+                raise RegistryError(
+                    f"{where}: tag {TAG_HISTORY} is not JSON; it is damaged"
+                ) from None
+            entries.extend(AliasEntry.from_dict(e, where) for e in old)
+        prefix = f"{TAG_HISTORY}.{alias}."
+        keyed = []
+        for key, value in tags.items():
+            if not key.startswith(prefix):
+                continue
+            match = _ENTRY_KEY_RE.fullmatch(key[len(prefix) :])
+            if match is None:  # another alias whose name extends this one ("a" vs "a.b")
+                continue
+            try:
+                data = json.loads(value)
+            except ValueError:
+                raise RegistryError(f"{where}: tag {key} is not JSON; it is damaged") from None
+            keyed.append((match.group(1), match.group(2), AliasEntry.from_dict(data, where)))
+        entries.extend(entry for _, _, entry in sorted(keyed, key=lambda k: (k[0], k[1])))
+        return entries
+
+    @_guard("reading the history of alias {1!r} of {0!r}")
     def alias_history(self, name: str, alias: str) -> List[AliasEntry]:
         validate_name(name)
         validate_alias(alias)
         self._require_model(name)
-        return [AliasEntry(**e) for e in self._history(name).get(alias, [])]
+        return self._history_entries(name, alias)
 
+    @_guard("verifying {0!r} version {1}")
     def verify(self, name: str, version: Union[int, str]) -> VerifyResult:
         mv = self.get(name, version)
+        if mv.damaged:
+            return VerifyResult(name, mv.version, False, [f"damaged: {mv.damaged}"], 0)
         if not mv.checksums:
             return VerifyResult(name, mv.version, False, ["missing: no checksums recorded"], 0)
         raw = self.client.get_model_version(name, str(mv.version))
@@ -278,6 +453,7 @@ class MlflowRegistry(ModelRegistry):
 
     # -- writing ---------------------------------------------------------------------------
 
+    @_guard("pushing {0!r}")
     def push(
         self, name: str, model_dir: str, metadata: Optional[Mapping[str, Any]] = None
     ) -> ModelVersion:
@@ -333,9 +509,9 @@ class MlflowRegistry(ModelRegistry):
         except self._mlflow.exceptions.MlflowException as exc:
             raise self._wrap(exc, f"searching versions of {name!r}") from None
         for mv in sorted(found, key=lambda m: int(m.version)):
-            meta = json.loads((mv.tags or {}).get(TAG_METADATA) or "{}")
-            if meta.get("source_uri") == source_uri:
-                return self._to_version(mv)
+            version = self._to_version(mv)
+            if not version.damaged and version.metadata.get("source_uri") == source_uri:
+                return version
         return None
 
     def _log_run(self, name: str, payload: str, manifest: dict) -> str:
@@ -371,52 +547,68 @@ class MlflowRegistry(ModelRegistry):
                 time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
         raise self._wrap(last, f"registering a version of {name!r}")  # type: ignore[arg-type]
 
+    # -- aliases: the history entry is written first, then the alias moves -------------------
+
+    def _record_history(self, name: str, alias: str, entry: AliasEntry) -> str:
+        """Step 1 of an alias change: append its history entry (its own tag); return the key."""
+        key = f"{TAG_HISTORY}.{alias}.{time.time_ns():020d}-{uuid.uuid4().hex[:12]}"
+        self.client.set_registered_model_tag(name, key, json.dumps(entry.to_dict()))
+        return key
+
+    def _move_alias(self, name: str, alias: str, version: int) -> None:
+        """Step 2 of an alias change: move the MLflow alias itself."""
+        self.client.set_registered_model_alias(name, alias, str(version))
+
+    def _unrecord_history(self, name: str, key: str) -> None:
+        """Undo step 1 after step 2 failed (best effort: replay tolerates a leftover)."""
+        self.client.delete_registered_model_tag(name, key)
+
+    def _change_alias(self, name: str, alias: str, entry: AliasEntry, what: str) -> None:
+        try:
+            key = self._record_history(name, alias, entry)
+        except Exception as exc:
+            raise self._wrap(exc, f"recording the history of alias {alias!r} of {name!r}") from None
+        try:
+            self._move_alias(name, alias, entry.version)
+        except Exception as exc:
+            error = self._wrap(exc, what)
+            try:  # did the move land although the call failed (a lost reply)? then it is done
+                if self.aliases(name).get(alias) == entry.version:
+                    return
+            except Exception:
+                pass
+            try:
+                self._unrecord_history(name, key)
+            except Exception:  # the leftover entry makes rollback refuse, never misroute
+                pass
+            raise error from None
+
+    @_guard("setting alias {1!r} of {0!r}")
     def set_alias(self, name: str, alias: str, version: Union[int, str]) -> AliasEntry:
         validate_name(name)
         validate_alias(alias)
+        if not _MLFLOW_ALIAS_RE.fullmatch(alias):
+            raise InvalidInputError(
+                f"alias {alias!r} cannot be an MLflow alias (only letters, digits, '_' and '-'); "
+                "rename it, e.g. without '.'"
+            )
         n = validate_version(version)
         self.get(name, n)  # the version must exist
         current = self.aliases(name).get(alias)
-        history = self._history(name)
-        entries = history.setdefault(alias, [])
+        entries = self._history_entries(name, alias)
         if current == n and entries:
-            return AliasEntry(**entries[-1])
+            return entries[-1]
         entry = AliasEntry(version=n, set_at=utc_now(), previous=current, action="set")
-        try:
-            self.client.set_registered_model_alias(name, alias, str(n))
-        except self._mlflow.exceptions.MlflowException as exc:
-            raise self._wrap(exc, f"setting alias {alias!r} of {name!r}") from None
-        self._save_history(name, alias, entry)
+        self._change_alias(name, alias, entry, f"setting alias {alias!r} of {name!r}")
         return entry
 
-    def _save_history(self, name: str, alias: str, entry: AliasEntry) -> None:
-        history = self._history(name)  # re-read: keep entries written meanwhile
-        entries = history.setdefault(alias, [])
-        entries.append(entry.to_dict())
-        del entries[:-HISTORY_LIMIT]
-        self.client.set_registered_model_tag(name, TAG_HISTORY, json.dumps(history))
-
+    @_guard("rolling back alias {1!r} of {0!r}")
     def rollback(self, name: str, alias: str) -> ModelVersion:
         validate_name(name)
         validate_alias(alias)
+        self._require_model(name)
         current = self.aliases(name).get(alias)
-        if current is None:
-            raise RegistryError(f"model {name!r} has no alias {alias!r} to roll back")
-        entries = [AliasEntry(**e) for e in self._history(name).get(alias, [])]
-        stack = alias_stack(entries) or [current]
-        if len(stack) < 2:
-            raise RegistryError(
-                f"alias {alias!r} of model {name!r} has no previous version to roll back to "
-                f"(it has only pointed at version {current})"
-            )
-        target = stack[-2]
-        try:
-            self.client.set_registered_model_alias(name, alias, str(target))
-        except self._mlflow.exceptions.MlflowException as exc:
-            raise self._wrap(exc, f"rolling back alias {alias!r} of {name!r}") from None
-        self._save_history(
-            name,
-            alias,
-            AliasEntry(version=target, set_at=utc_now(), previous=current, action="rollback"),
-        )
+        target = rollback_target(self._history_entries(name, alias), current, name, alias)
+        entry = AliasEntry(version=target, set_at=utc_now(), previous=current, action="rollback")
+        self._change_alias(name, alias, entry, f"rolling back alias {alias!r} of {name!r}")
         return self.get(name, target)
