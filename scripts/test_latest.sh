@@ -225,6 +225,7 @@ flock -u 9
 # clone: refresh its metadata and entry points when pyproject.toml differs from the last install)
 pkg_stamp="$VENV/.pkg-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$pkg_stamp" ]; then
+  rm -rf "$VENV"/lib/python3*/site-packages/~*  # leftovers of an interrupted pip uninstall
   in_root sh -c "cd /src && $VENV_IN/bin/python -m pip install -q --no-deps --no-build-isolation -e ." \
     || die "installing the package from $REPO failed"
   rm -f "$VENV"/.pkg-*; touch "$pkg_stamp"
