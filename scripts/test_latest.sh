@@ -36,9 +36,11 @@ EXEC=()
 if [ "${1:-}" = --exec ]; then shift; [ $# -gt 0 ] || die "--exec needs a command"; EXEC=("$@"); fi
 
 # ---------------------------------------------------------------- keys
-deps_of_pyproject() {  # [project] dependencies + optional-dependencies that apply to Python >= 3.11
+deps_of_pyproject() {  # requirement strings of [project] dependencies + optional-dependencies
+  # that apply to Python >= 3.11, markers stripped, sorted (formatting and comments do not count)
   sed -n -e '/^dependencies = \[/,/^\]/p' -e '/^\[project.optional-dependencies\]/,/^\[/p' pyproject.toml \
-    | grep -v -e "python_version < '3.11'" -e '^ *#'
+    | sed -e 's/#.*//' | grep -o '"[^"]*"' | grep -v "python_version < '3.11'" \
+    | sed -e "s/; python_version >= '3.11'//" | sort
 }
 KEY=$( { cat "$CONSTRAINTS"; deps_of_pyproject; } | sha256sum | cut -c1-16)
 
