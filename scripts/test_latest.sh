@@ -117,8 +117,9 @@ if [ "$MODE" = native ]; then
   if [ ${#EXEC[@]} -gt 0 ]; then
     TMPDIR="$RUN_TMP" PATH="$VENV/bin:$PATH" "${EXEC[@]}" || pytest_rc=$?
   else
+    eval "set -- ${PYTEST_ARGS:-}"  # shell words, as in the Makefile's `pytest $(PYTEST_ARGS)`
     TMPDIR="$RUN_TMP" TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=2 \
-      "$VENV/bin/python" -m pytest ${PYTEST_ARGS:-} || pytest_rc=$?
+      "$VENV/bin/python" -m pytest "$@" || pytest_rc=$?
   fi
   exit "$pytest_rc"
 fi
