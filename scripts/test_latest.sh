@@ -163,6 +163,7 @@ umount_all() {
 cleanup() {
   umount_all
   [ -n "${RUN_TMP_HOST:-}" ] && rm -rf "$RUN_TMP_HOST"
+  [ -n "${BUILD_TMP_HOST:-}" ] && rm -rf "$BUILD_TMP_HOST"
   [ -n "${BUILD_DIR:-}" ] && [ -d "$BUILD_DIR" ] && rm -rf "$BUILD_DIR"
   return 0
 }
@@ -208,8 +209,11 @@ if [ ! -f "$ROOTFS/.complete" ]; then
 fi
 
 mount_into_rootfs
+rm -rf "$ROOTFS"/tmp/pip-* "$ROOTFS"/tmp/build.*  # leftovers of interrupted builds (we hold the lock)
 if [ ! -f "$VENV/.complete" ]; then
   rm -rf "$VENV"
+  BUILD_TMP_HOST="$ROOTFS/tmp/build.$$"; mkdir -p "$BUILD_TMP_HOST"
+  EXTRA_ENV="TMPDIR=/tmp/build.$$"
   say "building $VENV_IN inside the root filesystem: tfx 1.21 + our extras (first time: 5-13 min, ~3.5 GB)"
   t0=$(date +%s)
   in_root python3 -m venv "$VENV_IN"
@@ -218,6 +222,7 @@ if [ ! -f "$VENV/.complete" ]; then
   in_root sh -c "cd / && TF_CPP_MIN_LOG_LEVEL=3 $VENV_IN/bin/python -W ignore -c 'import tfx_addons_lab, tfx.v1, tensorflow_data_validation'" \
     || die "the new environment cannot import tfx/TFDV"
   touch "$VENV/.complete"
+  EXTRA_ENV=; rm -rf "$BUILD_TMP_HOST"; BUILD_TMP_HOST=
   say "environment built in $(( $(date +%s) - t0 )) s ($(du -sh "$VENV" | cut -f1))"
 fi
 remove_other_venvs "$ROOTFS/opt" "$VENV"
