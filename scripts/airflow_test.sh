@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Run the penguin example under Apache Airflow: `airflow dags test` of
 # examples/penguin/airflow_dag.py (TFX's AirflowDagRunner), in a separate environment built
-# from docs/airflow-constraints.txt (Airflow cannot share the pinned .venv: see README).
+# from constraints/airflow-2.11-tfx-1.16-py3.10.txt (Airflow cannot share the pinned .venv: see README).
 #
 #   scripts/airflow_test.sh              # build/reuse the Airflow venv, then run the DAG
 #   scripts/airflow_test.sh --env-only   # only build/reuse the Airflow venv
 #
 # Environment:
 #   AIRFLOW_VENV   the Airflow venv (default /var/cache/tfx-addons-lab/airflow-venv); reused
-#                  when its stamp matches the sha256 of docs/airflow-constraints.txt
+#                  when its stamp matches the sha256 of constraints/airflow-2.11-tfx-1.16-py3.10.txt
 #   PYTHON         Python 3.10 to build it with (default: pyenv 3.10.13, then python3.10)
 #   WORK_DIR       where AIRFLOW_HOME and the pipeline output go (default: a new temp dir)
 #
@@ -20,7 +20,7 @@ REPO=$(pwd)
 say() { printf '[airflow] %s\n' "$*" >&2; }
 
 AIRFLOW_VENV=${AIRFLOW_VENV:-/var/cache/tfx-addons-lab/airflow-venv}
-CONSTRAINTS=docs/airflow-constraints.txt
+CONSTRAINTS=constraints/airflow-2.11-tfx-1.16-py3.10.txt
 DAG_ID=${DAG_ID:-penguin-addons}
 
 find_python() {

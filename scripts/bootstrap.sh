@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Create (or reuse) .venv with Python 3.10 and install tfx-addons-lab with the pinned,
-# tested dependency set from constraints.txt. Idempotent: a second run with unchanged
-# pyproject.toml/constraints.txt only checks a stamp and returns in well under a second.
+# tested dependency set from constraints/tfx-1.16-py3.10.txt. Idempotent: a second run with
+# unchanged pyproject.toml/constraints only checks a stamp and returns in well under a second.
 #
 #   scripts/bootstrap.sh            # library + examples + test deps
 #   WITH_BROWSER=1 scripts/bootstrap.sh   # also Debian chromium for the HTML report tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
+CONSTRAINTS=constraints/tfx-1.16-py3.10.txt
 
 VENV=${VENV:-.venv}
 say() { printf '[setup] %s\n' "$*" >&2; }
@@ -30,7 +31,7 @@ find_python() {
   exit 2
 }
 
-stamp_input=$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)
+stamp_input=$(cat pyproject.toml "$CONSTRAINTS" | sha256sum | cut -c1-16)
 stamp="$VENV/.tfx-addons-lab-installed-$stamp_input"
 
 if [ ! -x "$VENV/bin/python" ]; then
@@ -39,10 +40,10 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$py" -m venv "$VENV"
 fi
 if [ ! -f "$stamp" ]; then
-  say "installing tfx-addons-lab and its pinned dependencies (constraints.txt); first time takes a few minutes"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade -c constraints.txt "pip>=24" setuptools wheel 2>&1 | grep -v "^WARNING: Location" || true
+  say "installing tfx-addons-lab and its pinned dependencies ($CONSTRAINTS); first time takes a few minutes"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade -c "$CONSTRAINTS" "pip>=24" setuptools wheel 2>&1 | grep -v "^WARNING: Location" || true
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    -c constraints.txt -e ".[dev]" 2>&1 | grep -v '^WARNING: Location' || true
+    -c "$CONSTRAINTS" -e ".[dev]" 2>&1 | grep -v '^WARNING: Location' || true
   if ! check=$(TF_CPP_MIN_LOG_LEVEL=3 "$VENV/bin/python" -W ignore -c 'import tfx_addons_lab, tfx.v1, tensorflow_data_validation' 2>&1); then
     printf '%s\n' "$check" >&2
     say "install failed: see the pip output above"; exit 1

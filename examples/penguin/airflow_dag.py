@@ -1,7 +1,7 @@
 """The penguin example as an Apache Airflow DAG (TFX's ``AirflowDagRunner``).
 
 Airflow cannot be installed into this project's pinned environment; build the separate one
-of ``docs/airflow-constraints.txt`` and run the DAG once, without a scheduler::
+of ``constraints/airflow-2.11-tfx-1.16-py3.10.txt`` and run the DAG once, without a scheduler::
 
     scripts/airflow_test.sh      # builds/reuses the Airflow venv, then `airflow dags test`
 

@@ -1,7 +1,7 @@
 """The penguin example runs under Apache Airflow (``airflow dags test``, TFX's AirflowDagRunner).
 
 Runs ``scripts/airflow_test.sh``, which builds (first time, ~3.5 min) or reuses the separate
-Airflow environment of ``docs/airflow-constraints.txt`` outside the repo, installs this
+Airflow environment of ``constraints/airflow-2.11-tfx-1.16-py3.10.txt`` outside the repo, installs this
 checkout into it without dependencies and runs the DAG of ``examples/penguin/airflow_dag.py``
 once with SQLite and no scheduler. The script exits non-zero unless every task instance
 succeeded and the registry holds a version; here we also check what it reported.

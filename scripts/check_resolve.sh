@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# make check-resolve: what does a new user's plain `pip install tfx-addons-lab` resolve to, and how
+# long does pip take? Builds our wheel, then (scripts/check_resolve.py) resolves it with no
+# constraints and no pip config into an EMPTY venv with `pip install --dry-run --report`:
+#   - Python 3.10 on the host (this Debian 12 host: must land on the TFX 1.16 set),
+#   - Python 3.13 in the TFX 1.21 environment of scripts/test_latest.sh (must land on TFX 1.21),
+# each under RESOLVE_LIMIT_SECONDS (default 300); RESOLVE_EXTRAS="mlflow,kfp" adds a run with extras.
+# Nothing is installed; pip downloads wheels only to read their metadata (this index serves no
+# PEP 658 metadata and pip's HTTP cache stayed empty, so each run fetches ~1.5 GB, ~4 min).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { printf '[check-resolve] %s\n' "$*" >&2; }
+
+py310=${PYTHON:-}
+if [ -z "$py310" ]; then
+  if command -v pyenv >/dev/null 2>&1; then
+    for v in $(pyenv versions --bare 2>/dev/null | grep -E '^3\.10\.[0-9]+$' | sort -rV); do
+      p=$(pyenv prefix "$v")/bin/python && [ -x "$p" ] && { py310=$p; break; }
+    done
+  fi
+  [ -n "$py310" ] || py310=$(command -v python3.10 || true)
+fi
+[ -n "$py310" ] || { say "error: Python 3.10 not found (set PYTHON=)"; exit 2; }
+
+out=build/check-resolve
+rm -rf "$out"; mkdir -p "$out"
+"$py310" -m pip wheel -q --disable-pip-version-check --no-deps . -w "$out" 2>&1 | grep -v '^WARNING: Location' || true
+whl=$(ls "$out"/tfx_addons_lab-*.whl)
+say "built $whl"
+
+rc=0
+for extras in "" ${RESOLVE_EXTRAS:+"$RESOLVE_EXTRAS"}; do
+  "$py310" scripts/check_resolve.py "$whl" --extras "$extras" || rc=1
+  scripts/test_latest.sh --exec python3 scripts/check_resolve.py "$whl" --extras "$extras" || rc=1
+done
+exit "$rc"
