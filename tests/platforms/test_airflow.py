@@ -6,7 +6,7 @@ checkout into it without dependencies and runs the DAG of ``examples/penguin/air
 once with SQLite and no scheduler. The script exits non-zero unless every task instance
 succeeded and the registry holds a version; here we also check what it reported.
 
-``AIRFLOW_VENV`` chooses the environment (default ``/var/cache/tfx-addons-lab/airflow-venv``);
+``AIRFLOW_VENV`` chooses the environment (default ``/var/cache/tfx-addons-lab/airflow-venv``).
 """
 
 from __future__ import annotations
