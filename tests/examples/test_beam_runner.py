@@ -132,4 +132,4 @@ def test_penguin_on_beams_portable_runner_with_a_local_job_service(tmp_path):
     )
     jobs_log = (tmp_path / "jobs.log").read_text(errors="replace")
     # the job service really ran the components' Beam jobs
-    assert jobs_log.count("Completed job") + jobs_log.count("DONE") >= 3, jobs_log[-2000:]
+    assert jobs_log.count("with state DONE") >= 3, jobs_log[-2000:]
