@@ -30,11 +30,6 @@ from __future__ import annotations
 import importlib
 import sys
 
-#: Custom properties that hold ML Metadata artifact ids (ints locally, resource-name
-#: strings on Vertex once the entrypoint has rewritten them).
-ID_PROPERTIES = ("current_model_id", "baseline_model_id")
-
-
 _EVALUATOR_EXECUTOR = "tfx.components.evaluator.executor"
 
 

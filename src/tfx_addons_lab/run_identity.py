@@ -17,7 +17,6 @@ from typing import Any, Dict, Mapping, Optional
 PIPELINE_NAME_PROPERTY = "_tfx_addons_lab_pipeline_name"
 PIPELINE_RUN_ID_PROPERTY = "_tfx_addons_lab_pipeline_run_id"
 COMPONENT_ID_PROPERTY = "_tfx_addons_lab_component_id"
-IDENTITY_PROPERTIES = (PIPELINE_NAME_PROPERTY, PIPELINE_RUN_ID_PROPERTY, COMPONENT_ID_PROPERTY)
 
 
 def pipeline_identity(

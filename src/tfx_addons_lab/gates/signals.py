@@ -12,7 +12,6 @@ entry in :attr:`Signals.errors`, and every check that needs it fails (fail close
 
 from __future__ import annotations
 
-import math
 import numbers
 import re
 from dataclasses import asdict, dataclass, field
@@ -177,10 +176,6 @@ _PLAIN = {
 def is_number(value: Any) -> bool:
     """A real number that is not a bool (``True`` is not 1.0)."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def is_finite_number(value: Any) -> bool:
-    return is_number(value) and math.isfinite(float(value))
 
 
 def _show(value: Any, limit: int = 60) -> str:

@@ -35,10 +35,6 @@ REPORT_JSON = "report.json"
 REPORT_HTML = "report.html"
 ANOMALIES_FILE = "SchemaDiff.pb"  # as the stock ExampleValidator writes it
 
-#: ``status`` custom property / report field values.
-STATUS_OK = "ok"
-STATUS_NO_BASELINE = "no_baseline"
-
 
 class DriftValidatorSpec(ComponentSpec):
     """Inputs, parameters and outputs of ``DriftValidator``.
