@@ -12,7 +12,7 @@
   ``read_model_metrics``       ``metrics.json`` written by the trainer into the model directory
 ``extra_checks``               your own checks: return a list of ``CheckResult`` (default none)
 ``judge``                      :func:`tfx_addons_lab.gates.decide` (fail closed, override)
-``write_outputs``              the ModelBlessing (file + ``blessed``) and the GateReport
+``write_outputs``              the ModelBlessing (file + ``blessed``) and the GateReport (JSON+HTML)
 =============================  ==================================================================
 
 Error contract: a reader raises when it cannot read its input; :meth:`load_signals` turns
@@ -44,6 +44,7 @@ from tfx_addons_lab import artifact_io as io
 from tfx_addons_lab.compat_vertex import register_model_blessing_executor
 from tfx_addons_lab.gates import CheckResult, GateConfig, GateDecision, decide
 from tfx_addons_lab.gates import signals as sig
+from tfx_addons_lab.gates.html import render_gate_report
 from tfx_addons_lab.gates.report import gate_report, one_line
 from tfx_addons_lab.gates.signals import Signals
 from tfx_addons_lab.specs import blessing_gate as spec
@@ -143,7 +144,7 @@ class BlessingGateExecutor(base_executor.BaseExecutor):
         signals: Signals,
         output_dict: Mapping[str, List[types.Artifact]],
     ) -> None:
-        """Write the standard ModelBlessing and the GateReport (``gate_report.json``)."""
+        """Write the standard ModelBlessing and the GateReport (``gate_report.json`` + ``.html``)."""
         reason = one_line(decision.reason)
         blessing = artifact_utils.get_single_instance(list(output_dict[spec.BLESSING_KEY]))
         io.makedirs(blessing.uri)
@@ -166,6 +167,7 @@ class BlessingGateExecutor(base_executor.BaseExecutor):
         executor = f"{type(self).__module__}.{type(self).__qualname__}"
         payload = gate_report(decision, config, signals, executor, blessing.uri)
         io.write_json(io.join(report.uri, spec.GATE_REPORT_FILE), payload)
+        io.write_text(io.join(report.uri, spec.GATE_REPORT_HTML_FILE), render_gate_report(payload))
         report.set_int_custom_property("passed", int(decision.blessed))
         report.set_int_custom_property("blessed", int(decision.blessed))
         report.set_string_custom_property("reason", reason)

@@ -12,8 +12,12 @@ def gate_report(
     decision: GateDecision, config: GateConfig, signals: Signals, executor: str, blessing_uri: str
 ) -> Dict[str, Any]:
     """The JSON payload of ``gate_report.json``: the decision, every check, the config, the
-    signals read (metrics, their source, read errors) and the inputs' URIs."""
+    signals read (metrics, their source, read errors), the champion (baseline) model judged
+    against (``baseline_model``: ``{"uri", "id"}`` or None) and the inputs' URIs.
+
+    :func:`tfx_addons_lab.gates.html.render_gate_report` renders it as ``gate_report.html``."""
     payload = decision.to_dict()
+    base_uri, base_id = signals.baseline_identity()
     payload.update(
         gate="BlessingGate",
         executor=executor,
@@ -22,6 +26,7 @@ def gate_report(
         candidate_metrics=signals.candidate_metrics,
         baseline_present=signals.baseline_present,
         baseline_metrics=signals.baseline_metrics,
+        baseline_model={"uri": base_uri, "id": base_id} if base_uri else None,
         signal_errors=dict(signals.errors),
         inputs=signals.inputs,
         blessing_uri=blessing_uri,

@@ -39,6 +39,7 @@ INPUT_KEYS = (
 
 # Files read and written.
 GATE_REPORT_FILE = "gate_report.json"
+GATE_REPORT_HTML_FILE = "gate_report.html"
 METRICS_FILE = "metrics.json"
 BLESSED_FILE = "BLESSED"
 NOT_BLESSED_FILE = "NOT_BLESSED"
