@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from tfx_addons_lab.errors import InvalidInputError
 
@@ -125,6 +125,29 @@ def all_props(node) -> Dict[str, Any]:
     out = {k: value_of(v) for k, v in node.custom_properties.items()}
     out.update({k: value_of(v) for k, v in node.properties.items()})
     return out
+
+
+def push_outcome(props: Mapping[str, Any]) -> Tuple[str, str]:
+    """``(state, text)`` of a RegistryPusher's ``PushedModel`` from its properties.
+
+    ``state`` is ``"already_pushed"``, ``"refused"``, ``"pushed"`` or ``"not_pushed"``;
+    ``text`` e.g. ``"already pushed as version 3"``, ``"recorded as version 4 (refused)"``,
+    ``"pushed as version 5"``, ``"not pushed (model not blessed)"``. Reads
+    ``registry_version``, ``registry_verdict`` (``"passed"``/``"refused"``),
+    ``registry_already_pushed`` (0/1) and ``pushed``; any of them may be absent.
+    """
+    version = props.get("registry_version")
+    known = isinstance(version, int) and not isinstance(version, bool)
+    as_version = f" as version {version}" if known else ""
+    if props.get("registry_already_pushed") == 1:
+        return "already_pushed", f"already pushed{as_version}"
+    if props.get("registry_verdict") == "refused":
+        if known:
+            return "refused", f"recorded as version {version} (refused)"
+        return "refused", "refused (not published)"
+    if props.get("pushed") == 1:
+        return "pushed", f"pushed{as_version}"
+    return "not_pushed", "not pushed (model not blessed)"
 
 
 class MetadataView:

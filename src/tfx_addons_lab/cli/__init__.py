@@ -30,6 +30,11 @@ SUBCOMMANDS = {
         "inspect and manage a model registry (list, show, promote, rollback, history, verify)",
     ),
     "lineage": ("tfx_addons_lab.cli.lineage", "print the ML Metadata lineage of a pushed model"),
+    "drift-history": (
+        "tfx_addons_lab.cli.drift_history",
+        "write an HTML page of every DriftValidator run of a pipeline (drift per span, gates, "
+        "registry)",
+    ),
 }
 
 EXIT_OK = 0
