@@ -701,7 +701,7 @@ def render_drift_history(document: Mapping[str, Any]) -> str:
     from tfx_addons_lab._templates import render
 
     columns = list(document["columns"])
-    col_width = 96
+    col_width = 124
     validators = []
     for v in document["validators"]:
         for c, r in zip(columns, v["runs"], strict=True):
