@@ -61,6 +61,11 @@ def _components(base: Path, span: int) -> List:
         statistics=stats_gen.outputs["statistics"],
         comparisons=[{"current": "eval", "baseline": "train"}],
     ).with_id("SkewValidator")
+    both = DriftValidator(
+        statistics=stats_gen.outputs["statistics"],
+        baseline_statistics=previous.outputs["statistics"],
+        comparisons=[("train", "train"), ("eval", "eval")],
+    ).with_id("SplitsValidator")
     model_dir = base / "models" / f"span-{span}" / "Format-Serving"
     model_dir.mkdir(parents=True, exist_ok=True)
     (model_dir / "metrics.json").write_text(json.dumps({"auc": SPANS[span][1]}))
@@ -91,7 +96,7 @@ def _components(base: Path, span: int) -> List:
         model_name=MODEL_NAME,
         aliases=["champion"],
     )
-    return [example_gen, stats_gen, previous, drift, skew, model, champion, gate, pusher]
+    return [example_gen, stats_gen, previous, drift, skew, both, model, champion, gate, pusher]
 
 
 def run_history_pipeline(base: Path) -> Dict[str, object]:

@@ -63,7 +63,7 @@ def test_one_column_per_span_from_lineage(history_page):
     assert doc["pipeline"] == PIPELINE
     assert [c["label"] for c in doc["columns"]] == [f"span {s}" for s in SPANS]
     validators = {v["component"]: v for v in doc["validators"]}
-    assert set(validators) == {"DriftValidator", "SkewValidator"}
+    assert set(validators) == {"DriftValidator", "SkewValidator", "SplitsValidator"}
     drift = validators["DriftValidator"]
     assert [r["span"] for r in drift["runs"]] == list(SPANS)
     assert {r["span_source"] for r in drift["runs"]} == {"lineage"}
@@ -76,6 +76,12 @@ def test_one_column_per_span_from_lineage(history_page):
     # the skew comparison of every span is measured (eval vs train of the same statistics)
     skew = validators["SkewValidator"]
     assert all(r["status"] == "ok" for r in skew["runs"])
+    # two comparisons: one row per comparison and feature, each linking to its own page
+    splits = validators["SplitsValidator"]
+    names = [f["name"] for f in splits["features"]]
+    assert len(names) == 2 * FEATURES and "eval-vs-baseline-eval: temp" in names
+    temp_eval = next(f for f in splits["features"] if f["name"] == "eval-vs-baseline-eval: temp")
+    assert temp_eval["cells"][1]["link"].endswith("eval-vs-baseline-eval/report.html")
 
 
 @pytest.mark.e2e
@@ -126,7 +132,7 @@ def test_history_page_in_chromium(history_page, tmp_path):
         header = re.search(r"<thead>.*?</thead>", table, re.S).group(0)
         assert len(re.findall(r"<th[ >]", header)) == n_spans + 1  # feature + one per span
         rows = re.findall(r'<tr class="feature">.*?</tr>', table, re.S)
-        assert len(rows) == len(v["features"]) == FEATURES
+        assert len(rows) == len(v["features"]) in (FEATURES, 2 * FEATURES)
         assert all(len(re.findall(r"<td[ >]", r)) == n_spans for r in rows)
         assert table.count('class="bar"') == sum(1 for r in v["runs"] if r)
     # every link on the page resolves to a file next to the pipeline's artifacts
@@ -179,7 +185,7 @@ def test_cli_writes_both_files_with_progress_on_stderr(history_run, tmp_path, ca
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert (out / HISTORY_HTML).is_file() and (out / HISTORY_JSON).is_file()
-    assert "reading drift report 1/6" in captured.err
+    assert "reading drift report 1/9" in captured.err
     assert str(out / HISTORY_HTML) in captured.out
 
 

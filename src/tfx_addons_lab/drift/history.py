@@ -524,9 +524,7 @@ def collect_drift_history(
     validators: Dict[str, Dict[str, Any]] = {}
     for r in runs:
         rid = r["run_id"] or f"e{r['execution_id']}"
-        col = col_of_run[rid]
-        if run_span[rid] is not None and columns[col]["run_id"] != rid:
-            continue  # an earlier run of a span that was re-run
+        col = col_of_run[rid]  # runs are oldest first: a re-run of a span overwrites the cell
         v = validators.setdefault(
             r["component"], {"component": r["component"], "runs": [None] * len(columns)}
         )
