@@ -364,7 +364,11 @@ def _read_report(uri: str, output_dir: str) -> Dict[str, Any]:
         )
         for feature in report.get("features") or []:
             label = f"{name}: {feature.get('name')}" if len(parts) > 1 else str(feature.get("name"))
-            out["features"][label] = _feature_cell(feature, link)
+            out["features"][label] = {
+                **_feature_cell(feature, link),
+                "comparison": name if len(parts) > 1 else "",
+                "feature": str(feature.get("name")),
+            }
     first = out["comparisons"][0] if out["comparisons"] else {}
     out["status"] = str(root.get("status", first.get("status", "")))
     out["dataset_drifted"] = bool(root.get("dataset_drifted", False))
@@ -537,8 +541,14 @@ def collect_drift_history(
                 if name not in names:
                     names.append(name)
         v["features"] = [
-            {"name": name, "cells": [(r or {}).get("features", {}).get(name) for r in v["runs"]]}
+            {
+                "name": name,
+                "cells": cells,
+                "comparison": next((c["comparison"] for c in cells if c), ""),
+                "feature": next((c["feature"] for c in cells if c), name),
+            }
             for name in names
+            for cells in [[(r or {}).get("features", {}).get(name) for r in v["runs"]]]
         ]
         sides = [
             f"{c['current_name']} vs {c['baseline_name']}"
