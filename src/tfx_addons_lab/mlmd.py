@@ -131,7 +131,8 @@ def push_outcome(props: Mapping[str, Any]) -> Tuple[str, str]:
     """``(state, text)`` of a RegistryPusher's ``PushedModel`` from its properties.
 
     ``state`` is ``"already_pushed"``, ``"refused"``, ``"pushed"`` or ``"not_pushed"``;
-    ``text`` e.g. ``"already pushed as version 3"``, ``"recorded as version 4 (refused)"``,
+    ``text`` e.g. ``"already pushed as version 3"``, ``"recorded as version 4 (refused)"``
+    (``"already recorded as version 4 (refused)"`` for a refused candidate pushed again),
     ``"pushed as version 5"``, ``"not pushed (model not blessed)"``. Reads
     ``registry_version``, ``registry_verdict`` (``"passed"``/``"refused"``),
     ``registry_already_pushed`` (0/1) and ``pushed``; any of them may be absent.
@@ -139,12 +140,14 @@ def push_outcome(props: Mapping[str, Any]) -> Tuple[str, str]:
     version = props.get("registry_version")
     known = isinstance(version, int) and not isinstance(version, bool)
     as_version = f" as version {version}" if known else ""
-    if props.get("registry_already_pushed") == 1:
-        return "already_pushed", f"already pushed{as_version}"
+    already = props.get("registry_already_pushed") == 1
     if props.get("registry_verdict") == "refused":
         if known:
-            return "refused", f"recorded as version {version} (refused)"
+            again = "already " if already else ""
+            return "refused", f"{again}recorded as version {version} (refused)"
         return "refused", "refused (not published)"
+    if already:
+        return "already_pushed", f"already pushed{as_version}"
     if props.get("pushed") == 1:
         return "pushed", f"pushed{as_version}"
     return "not_pushed", "not pushed (model not blessed)"

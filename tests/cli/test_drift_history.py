@@ -267,6 +267,9 @@ def test_push_outcome_texts():
         "refused",
         "recorded as version 4 (refused)",
     )
+    assert push_outcome(
+        {"registry_version": 4, "registry_verdict": "refused", "registry_already_pushed": 1}
+    ) == ("refused", "already recorded as version 4 (refused)")
     assert push_outcome({"pushed": 0}) == ("not_pushed", "not pushed (model not blessed)")
     assert push_outcome({"pushed": 1, "registry_version": 5, "registry_verdict": "passed"})[1] == (
         "pushed as version 5"
