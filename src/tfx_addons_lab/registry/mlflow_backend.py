@@ -32,8 +32,9 @@ How our operations map onto MLflow:
   file store by default); ``mlflow+sqlite:///...``, ``mlflow+postgresql://...`` pass through.
 * ``verify`` downloads the version's artifacts and re-computes the checksums.
 
-Limits: idempotency is read-then-write over MLflow's API, so two *concurrent* pushes of the
-same artifact may both register it. Two concurrent alias changes keep both history entries;
+Limits: idempotency (same content digest -> the existing version, whatever the source) is
+read-then-write over MLflow's API, so two *concurrent* pushes of the same content may both
+register it. Two concurrent alias changes keep both history entries;
 if their moves land in the opposite order of their entries, ``rollback`` refuses (history and
 alias disagree) until the alias is promoted again. Entries are ordered by the writer's clock.
 """
