@@ -58,6 +58,7 @@ METADATA_KEYS = (
     "blessing",  # {"blessed": 1, "reason": "...", "uri": ...} from the ModelBlessing
     "gate_reasons",
     "verdict",  # {"status": "passed"|"refused", "reason": ..., "blessing_uri": ...} (pusher)
+    "push_id",  # a token unique to the RegistryPusher run that created the version
 )
 
 #: ``metadata["verdict"]["status"]`` values RegistryPusher records
