@@ -253,3 +253,23 @@ def test_record_refused_must_be_a_bool():
         RegistryPusher(model=model, registry_uri="/tmp/r", model_name="m", record_refused="yes")
     pusher = RegistryPusher(model=model, registry_uri="/tmp/r", model_name="m", record_refused=True)
     assert pusher.exec_properties[spec.RECORD_REFUSED_KEY] == 1
+
+
+def test_verdict_names_the_blessing_that_decided(local_root):
+    model_ok = make.blessing(io.join(local_root, "mb"), 1)
+    model_ok.set_string_custom_property("reason", "all checks passed")
+    infra_no = make.blessing(io.join(local_root, "ib"), 0, cls_name="InfraBlessing")
+    both = {spec.MODEL_BLESSING_KEY: model_ok, spec.INFRA_BLESSING_KEY: infra_no}
+    refused = spec.push_facts(both, blessed=False)
+    assert refused[spec.VERDICT_KEY] == {
+        "status": "refused",
+        "reason": "infra_blessing is refused",  # it has no reason property: named instead
+        "blessing_uri": io.join(local_root, "ib"),
+    }
+    passed = spec.push_facts({spec.MODEL_BLESSING_KEY: model_ok}, blessed=True)
+    assert passed[spec.VERDICT_KEY]["reason"] == "all checks passed"
+    assert spec.push_facts({}, blessed=True)[spec.VERDICT_KEY] == {
+        "status": "passed",
+        "reason": "no blessing wired",
+    }
+    assert refused[spec.PUSH_ID_KEY] != passed[spec.PUSH_ID_KEY]

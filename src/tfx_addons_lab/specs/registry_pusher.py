@@ -225,26 +225,16 @@ def push_facts(blessings: Mapping[str, Any], blessed: bool) -> Dict[str, Any]:
     refused, else the model blessing, else the infra blessing); without any blessing wired
     the status is ``passed`` with the reason "no blessing wired".
     """
-    chosen = None
-    for key in (MODEL_BLESSING_KEY, INFRA_BLESSING_KEY):
-        blessing = blessings.get(key)
-        if blessing is None:
-            continue
-        props = io.custom_properties(blessing)
-        if chosen is None or (not blessed and props.get("blessed") != 1):
-            chosen = (key, blessing, props)
-            if not blessed and props.get("blessed") != 1:
-                break
+    wired = [(key, blessings[key]) for key in BLESSING_KEYS if blessings.get(key) is not None]
+    refusing = [(k, b) for k, b in wired if io.custom_properties(b).get("blessed") != 1]
     verdict: Dict[str, Any] = {"status": "passed" if blessed else "refused"}
-    if chosen is None:
+    if not wired:
         verdict["reason"] = "no blessing wired"
     else:
-        key, blessing, props = chosen
-        reason = props.get("reason")
+        key, blessing = (refusing if not blessed and refusing else wired)[0]
+        reason = io.custom_properties(blessing).get("reason")
         verdict["reason"] = (
-            str(reason)
-            if reason not in (None, "")
-            else (f"{key} is {'blessed' if blessed else 'not blessed'}")
+            str(reason) if reason not in (None, "") else f"{key} is {verdict['status']}"
         )
         verdict["blessing_uri"] = blessing.uri
     return {VERDICT_KEY: verdict, PUSH_ID_KEY: uuid.uuid4().hex}
