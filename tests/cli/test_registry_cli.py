@@ -169,9 +169,9 @@ def test_second_rollback_is_worded_from_the_history(registry):
 def test_help_lists_every_action_with_text():
     out = cli("--help")
     assert out.returncode == 0
-    for action in ("list", "show", "promote", "rollback", "verify", "history"):
+    for action in ("list", "show", "promote", "approve", "rollback", "verify", "history"):
         assert action in out.stdout
-    for action in ("list", "show", "promote", "rollback", "verify", "history"):
+    for action in ("list", "show", "promote", "approve", "rollback", "verify", "history"):
         sub = cli(action, "--help")
         assert sub.returncode == 0
         assert "--format {table,json}" in sub.stdout
@@ -278,3 +278,91 @@ def test_data_is_printed_escaped(tmp_path):
         assert out.returncode == 0 and "\x1b" not in out.stdout
         assert "[2Jfake line" in out.stdout  # shown, escaped (\\e or JSON's \\u001b)
         assert not any(line.startswith("fake line") for line in out.stdout.splitlines())
+
+
+# -- approvals and verdicts (issue 13) ---------------------------------------------------------
+
+
+def test_approve_a_refused_version_then_list_show_history_and_rollback(tmp_path):
+    root = str(tmp_path / "registry")
+    reg = open_registry(root)
+    reg.push("m", str(make_model(tmp_path / "a", seed=1)), {"verdict": {"status": "passed"}})
+    reg.push(
+        "m",
+        str(make_model(tmp_path / "b", seed=2)),
+        {"verdict": {"status": "refused", "reason": "drift in\x1b[31m temp"}},
+    )
+    reg.push(
+        "m",
+        str(make_model(tmp_path / "c", seed=3)),
+        {"verdict": {"status": "refused", "reason": "auc 0.7"}},
+    )
+    reg.push("m", str(make_model(tmp_path / "d", seed=4)))  # pushed by hand: no verdict
+    reg.set_alias("m", "champion", 1)
+    out = cli(
+        "approve", root, "m", "2", "--alias", "champion", "--justification",
+        "seasonal drift\x1b[2J, see ML-42", "--by", "alice",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == (
+        "m: alias champion -> version 2 (was 1), approved by alice: seasonal drift\\e[2J, "
+        "see ML-42\n"
+    )
+    listed = cli("list", root, "m")
+    assert listed.returncode == 0, listed.stderr
+    header, _, *rows = listed.stdout.splitlines()
+    column = header.split().index("VERDICT")
+    assert [r.split()[0] for r in rows] == ["1", "2", "3", "4"]
+    verdicts = {r.split()[0]: r for r in rows}
+    assert " passed " in verdicts["1"] and " approved " in verdicts["2"]
+    assert " refused " in verdicts["3"] and " - " in verdicts["4"]
+    assert column > 0
+    shown = cli("show", root, "m", "2")
+    assert "verdict:    approved" in shown.stdout
+    assert "reason:     refused, approved by alice: seasonal drift\\e[2J, see ML-42" in shown.stdout
+    assert "\x1b" not in shown.stdout and "\x1b" not in listed.stdout
+    shown = json.loads(cli("show", root, "m", "3", "--format", "json").stdout)
+    assert (shown["verdict"], shown["verdict_reason"]) == ("refused", "auc 0.7")
+    history = cli("history", root, "m", "--alias", "champion")
+    lines = history.stdout.splitlines()
+    assert lines[0].split() == ["WHEN", "(UTC)", "ACTION", "FROM", "TO", "BY", "JUSTIFICATION"]
+    assert lines[-1].split()[2:] == [
+        "approve",
+        "1",
+        "2",
+        "alice",
+        "seasonal",
+        "drift\\e[2J,",
+        "see",
+        "ML-42",
+    ]
+    entries = json.loads(
+        cli("history", root, "m", "--alias", "champion", "--format", "json").stdout
+    )
+    assert entries[-1]["by"] == "alice" and entries[-1]["action"] == "approve"
+    assert entries[-1]["justification"] == "seasonal drift\x1b[2J, see ML-42"
+    assert entries[0]["by"] is None and entries[0]["justification"] is None
+    back = cli("rollback", root, "m", "--alias", "champion")
+    assert back.returncode == 0 and "rolled back to version 1 (was 2)" in back.stdout
+
+
+def test_approve_json_and_bad_input(registry):
+    out = cli(
+        "approve", registry, "penguin", "3", "--alias", "champion",
+        "--justification", "ok", "--format", "json",
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    payload = json.loads(out.stdout)
+    assert payload["model"] == "penguin" and payload["alias"] == "champion"
+    assert (payload["version"], payload["previous"], payload["action"]) == (3, None, "approve")
+    assert payload["by"] and payload["justification"] == "ok" and _iso_with_tz(payload["set_at"])
+    for args, words in (
+        (("--justification", "  "), "justification is empty"),
+        (("--justification", "ok", "--by", ""), "name who approves"),
+    ):
+        bad = cli("approve", registry, "penguin", "2", "--alias", "champion", *args)
+        assert bad.returncode == 2 and words in bad.stderr
+        assert len(bad.stderr.strip().splitlines()) == 1 and "Traceback" not in bad.stderr
+    missing = cli("approve", registry, "penguin", "2", "--alias", "champion")
+    assert missing.returncode == 2 and "--justification" in missing.stderr
+    assert open_registry(registry).aliases("penguin") == {"champion": 3}

@@ -145,6 +145,45 @@ def test_not_blessed_model_is_not_pushed(shared, tmp_path):
     assert open_registry(str(registry_dir)).list_models() == []
 
 
+def test_refused_model_is_recorded_and_approved_into_serving(shared, tmp_path):
+    from google.protobuf import text_format
+    from tensorflow_serving.config import model_server_config_pb2
+
+    from tfx_addons_lab.components import RegistryPusher
+
+    from .registry_pusher_testlib import FixedBlessing
+
+    root = tmp_path / "serving"
+    prefix, trainer = _prefix(shared["data"])
+    blessing = FixedBlessing(model=trainer.outputs["model"], blessed=0, reason="accuracy too low")
+    pusher = RegistryPusher(
+        model=trainer.outputs["model"],
+        model_blessing=blessing.outputs["blessing"],
+        registry_uri=f"tfserving://{root}",
+        model_name="penguin",
+        aliases=["champion"],
+        record_refused=True,
+    )
+    run = _run(shared, [*prefix, blessing, pusher])
+    pushed = _pushed_by(run, "RegistryPusher")
+    assert custom_property(pushed, "pushed") == 0
+    assert custom_property(pushed, "registry_version") == 1
+    assert custom_property(pushed, "registry_verdict") == "refused"
+    assert custom_property(pushed, "registry_already_pushed") == 0
+    reg = open_registry(f"tfserving://{root}")
+    verdict = reg.get("penguin", 1).metadata["verdict"]
+    assert verdict["status"] == "refused" and verdict["reason"] == "accuracy too low"
+    assert reg.aliases("penguin") == {} and not (root / "models.config").exists()
+    # a person reviews the refused model and approves exactly it: TF Serving now serves it
+    reg.approve("penguin", 1, "champion", "accuracy dip explained by a label delay", by="ops")
+    config = text_format.Parse(
+        (root / "models.config").read_text(), model_server_config_pb2.ModelServerConfig()
+    )
+    (served,) = config.model_config_list.config
+    assert list(served.model_version_policy.specific.versions) == [1]
+    assert dict(served.version_labels) == {"champion": 1}
+
+
 def test_pushing_the_same_model_again_returns_the_same_version(shared, tmp_path):
     from tfx_addons_lab.components import RegistryPusher
 
@@ -165,6 +204,9 @@ def test_pushing_the_same_model_again_returns_the_same_version(shared, tmp_path)
     run = _run(shared, [*prefix, first, second])
     one, two = _pushed_by(run, "first_pusher"), _pushed_by(run, "second_pusher")
     assert custom_property(one, "registry_version") == custom_property(two, "registry_version") == 1
+    assert custom_property(one, "registry_already_pushed") == 0
+    assert custom_property(two, "registry_already_pushed") == 1
+    assert custom_property(two, "registry_verdict") == "passed"
     reg = open_registry(str(registry_dir))
     assert [v.version for v in reg.list("penguin")] == [1]
     assert len(reg.alias_history("penguin", "champion")) == 1

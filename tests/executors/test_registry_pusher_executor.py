@@ -16,24 +16,37 @@ from tfx_addons_lab.registry import open_registry
 from tfx_addons_lab.specs import registry_pusher as spec
 
 
-def _run(executor, root, registry_dir, blessed=1, aliases=("champion",), examples_span=3):
-    model = make.model(io.join(root, "model"), {"auc": 0.9}, artifact_id=5)
+def _run(
+    executor,
+    root,
+    registry_dir,
+    blessed=1,
+    aliases=("champion",),
+    examples_span=3,
+    record_refused=None,
+    auc=0.9,
+    out="pushed",
+    reason="BLESSED: all 3 checks passed",
+):
+    model = make.model(io.join(root, f"model-{auc}"), {"auc": auc}, artifact_id=5)
     inputs = {spec.MODEL_KEY: [model]}
     if blessed is not None:
-        blessing = make.blessing(io.join(root, "bless"), blessed)
-        blessing.set_string_custom_property("reason", "BLESSED: all 3 checks passed")
+        blessing = make.blessing(io.join(root, f"bless-{out}"), blessed)
+        blessing.set_string_custom_property("reason", reason)
         inputs[spec.MODEL_BLESSING_KEY] = [blessing]
     if examples_span is not None:
         examples = make.output(standard_artifacts.Examples, io.join(root, "examples"))
         examples.span = examples_span
         inputs[spec.EXAMPLES_KEY] = [examples]
-    pushed = make.output(standard_artifacts.PushedModel, io.join(root, "pushed"))
+    pushed = make.output(standard_artifacts.PushedModel, io.join(root, out))
     props = {
         spec.REGISTRY_URI_KEY: str(registry_dir),
         spec.MODEL_NAME_KEY: "penguin",
         spec.ALIASES_KEY: json.dumps(list(aliases)),
         spec.METADATA_KEY: json.dumps({"team": "ml"}),
     }
+    if record_refused is not None:
+        props[spec.RECORD_REFUSED_KEY] = record_refused
     executor.Do(inputs, {spec.PUSHED_MODEL_KEY: [pushed]}, props)
     return pushed
 
@@ -43,7 +56,15 @@ def test_do_pushes_a_model_from_any_filesystem(root, tmp_path):
     pushed = _run(RegistryPusherExecutor(), root, registry_dir)
     assert pushed.get_int_custom_property("pushed") == 1
     version = open_registry(str(registry_dir)).get("penguin", "champion")
-    assert version.version == 1 and version.metadata["source_uri"] == io.join(root, "model")
+    assert version.version == 1 and version.metadata["source_uri"] == io.join(root, "model-0.9")
+    assert version.metadata["verdict"] == {
+        "status": "passed",
+        "reason": "BLESSED: all 3 checks passed",
+        "blessing_uri": io.join(root, "bless-pushed"),
+    }
+    assert pushed.get_int_custom_property("registry_version") == 1
+    assert pushed.get_string_custom_property("registry_verdict") == "passed"
+    assert pushed.get_int_custom_property("registry_already_pushed") == 0
     assert version.metadata["data_spans"] == [3] and version.metadata["team"] == "ml"
     assert version.metadata["metrics"] == {"auc": 0.9}
     assert version.metadata["gate_reasons"] == ["BLESSED: all 3 checks passed"]
@@ -55,8 +76,11 @@ def test_do_pushes_a_model_from_any_filesystem(root, tmp_path):
     assert not [p for p in os.listdir("/tmp") if p.startswith("tfx-addons-lab-stage-")]
 
 
-def test_not_blessed_pushes_nothing(root, tmp_path):
-    pushed = _run(RegistryPusherExecutor(), root, tmp_path / "registry", blessed=0)
+@pytest.mark.parametrize("record_refused", [None, 0])
+def test_not_blessed_pushes_nothing(root, tmp_path, record_refused):
+    pushed = _run(
+        RegistryPusherExecutor(), root, tmp_path / "registry", 0, record_refused=record_refused
+    )
     assert pushed.get_int_custom_property("pushed") == 0
     assert (
         not (tmp_path / "registry").exists()
@@ -124,3 +148,128 @@ def test_registry_uri_that_is_a_file_is_refused(tmp_path):
     with pytest.raises(InvalidInputError, match="existing file"):
         spec.validate_registry_uri(str(path))
     assert spec.validate_registry_uri(str(tmp_path / "new")) == str(tmp_path / "new")
+
+
+def test_record_refused_registers_the_candidate_without_moving_an_alias(root, tmp_path):
+    registry_dir = tmp_path / "registry"
+    first = _run(RegistryPusherExecutor(), root, registry_dir, auc=0.9)  # v1, champion
+    refused = _run(
+        RegistryPusherExecutor(),
+        root,
+        registry_dir,
+        blessed=0,
+        record_refused=1,
+        auc=0.7,
+        out="refused",
+        reason="NOT_BLESSED: auc 0.7 < 0.8",
+    )
+    assert first.get_int_custom_property("registry_version") == 1
+    assert refused.get_int_custom_property("pushed") == 0  # not deployed
+    assert "pushed_destination" not in refused.mlmd_artifact.custom_properties
+    assert refused.get_int_custom_property("registry_version") == 2
+    assert refused.get_string_custom_property("registry_verdict") == "refused"
+    assert refused.get_int_custom_property("registry_already_pushed") == 0
+    assert refused.get_string_custom_property("registry_aliases") == ""
+    reg = open_registry(str(registry_dir))
+    assert reg.aliases("penguin") == {"champion": 1}
+    assert [e.version for e in reg.alias_history("penguin", "champion")] == [1]
+    version = reg.get("penguin", 2)
+    assert version.metadata["verdict"] == {
+        "status": "refused",
+        "reason": "NOT_BLESSED: auc 0.7 < 0.8",
+        "blessing_uri": io.join(root, "bless-refused"),
+    }
+    record = io.read_json(io.join(refused.uri, spec.RECORD_FILE))
+    assert record["version"] == 2 and record["aliases"] == []
+    # the reviewed model itself, not a retrained one, can then be approved
+    reg.approve("penguin", 2, "champion", "auc dip is a labelling delay")
+    assert reg.get("penguin", "champion").uri == version.uri
+
+
+def test_refused_candidate_runs_no_alias_move_and_no_after_push(local_root, tmp_path):
+    calls = []
+
+    class Watching(RegistryPusherExecutor):
+        def set_aliases(self, registry, version, aliases):
+            calls.append(("set_aliases", list(aliases)))
+            return super().set_aliases(registry, version, aliases)
+
+        def after_push(self, version, registry):
+            calls.append("after_push")
+
+    _run(Watching(), local_root, tmp_path / "registry", blessed=0, record_refused=1)
+    assert calls == [("set_aliases", [])]
+
+
+def test_rerun_with_unchanged_inputs_is_a_no_op(local_root, tmp_path, caplog):
+    registry_dir = tmp_path / "registry"
+    first = _run(RegistryPusherExecutor(), local_root, registry_dir, out="run1")
+    reg = open_registry(str(registry_dir))
+    history = reg.alias_history("penguin", "champion")
+    with caplog.at_level("INFO", logger="tfx_addons_lab.executors.registry_pusher"):
+        again = _run(RegistryPusherExecutor(), local_root, registry_dir, out="run2")
+    assert "already pushed as version 1" in caplog.text
+    assert "pushed as version 2" not in caplog.text
+    assert [v.version for v in reg.list("penguin")] == [1]
+    assert again.get_int_custom_property("registry_version") == 1
+    assert again.get_int_custom_property("registry_already_pushed") == 1
+    assert again.get_int_custom_property("pushed") == 1  # it is the deployed version
+    assert first.get_int_custom_property("registry_already_pushed") == 0
+    assert reg.alias_history("penguin", "champion") == history  # no alias entry written
+    assert io.read_json(io.join(again.uri, spec.RECORD_FILE))["already_pushed"] is True
+
+
+def test_rerun_does_not_undo_a_rollback_but_completes_a_killed_run(local_root, tmp_path):
+    registry_dir = tmp_path / "registry"
+    _run(RegistryPusherExecutor(), local_root, registry_dir, auc=0.9, out="a")  # v1 champion
+    _run(RegistryPusherExecutor(), local_root, registry_dir, auc=0.95, out="b")  # v2 champion
+    reg = open_registry(str(registry_dir))
+    reg.rollback("penguin", "champion")  # a person went back to v1
+    again = _run(RegistryPusherExecutor(), local_root, registry_dir, auc=0.95, out="c")
+    assert again.get_int_custom_property("registry_already_pushed") == 1
+    assert reg.aliases("penguin") == {"champion": 1}  # the rollback stands
+    assert [e.action for e in reg.alias_history("penguin", "champion")] == [
+        "set",
+        "set",
+        "rollback",
+    ]
+    # a run killed after its push and before its alias move: the re-run moves the alias
+    # the version never had (and a refused candidate's re-run moves none)
+    staging = _run(
+        RegistryPusherExecutor(), local_root, registry_dir, auc=0.95, aliases=("staging",), out="d"
+    )
+    assert staging.get_int_custom_property("registry_already_pushed") == 1
+    assert reg.aliases("penguin") == {"champion": 1, "staging": 2}
+
+
+def test_record_refused_must_be_a_bool():
+    from tfx.types import channel
+
+    from tfx_addons_lab.components import RegistryPusher
+    from tfx_addons_lab.errors import InvalidInputError
+
+    model = channel.Channel(type=standard_artifacts.Model)
+    with pytest.raises(InvalidInputError, match="record_refused must be True or False"):
+        RegistryPusher(model=model, registry_uri="/tmp/r", model_name="m", record_refused="yes")
+    pusher = RegistryPusher(model=model, registry_uri="/tmp/r", model_name="m", record_refused=True)
+    assert pusher.exec_properties[spec.RECORD_REFUSED_KEY] == 1
+
+
+def test_verdict_names_the_blessing_that_decided(local_root):
+    model_ok = make.blessing(io.join(local_root, "mb"), 1)
+    model_ok.set_string_custom_property("reason", "all checks passed")
+    infra_no = make.blessing(io.join(local_root, "ib"), 0, cls_name="InfraBlessing")
+    both = {spec.MODEL_BLESSING_KEY: model_ok, spec.INFRA_BLESSING_KEY: infra_no}
+    refused = spec.push_facts(both, blessed=False)
+    assert refused[spec.VERDICT_KEY] == {
+        "status": "refused",
+        "reason": "infra_blessing is refused",  # it has no reason property: named instead
+        "blessing_uri": io.join(local_root, "ib"),
+    }
+    passed = spec.push_facts({spec.MODEL_BLESSING_KEY: model_ok}, blessed=True)
+    assert passed[spec.VERDICT_KEY]["reason"] == "all checks passed"
+    assert spec.push_facts({}, blessed=True)[spec.VERDICT_KEY] == {
+        "status": "passed",
+        "reason": "no blessing wired",
+    }
+    assert refused[spec.PUSH_ID_KEY] != passed[spec.PUSH_ID_KEY]

@@ -47,16 +47,23 @@ def test_push_get_list_and_content(tmp_path, reg):
     assert reg.list("unknown") == []
 
 
-def test_push_is_idempotent_per_source_and_content(tmp_path, reg):
+def test_push_is_idempotent_per_content(tmp_path, reg):
     model = make_model(tmp_path / "m", seed=1)
-    first = reg.push("m", str(model), {"source_uri": "artifact://7"})
-    again = reg.push("m", str(model), {"source_uri": "artifact://7"})
+    first = reg.push("m", str(model), {"source_uri": "artifact://7", "run": 1})
+    again = reg.push("m", str(model), {"source_uri": "artifact://7", "run": 2})
     assert again.version == first.version == 1
-    # same content from another source is a new version; changed content from the same too
-    assert reg.push("m", str(model), {"source_uri": "artifact://8"}).version == 2
+    # the same content from another source (a re-run that retrained bit-identically, a copy)
+    # is the same version too, returned with its original metadata; nothing is written
+    copy = make_model(tmp_path / "copy", seed=1)
+    before = sorted(os.listdir(reg._versions_dir("m")))
+    same = reg.push("m", str(copy), {"source_uri": "artifact://8", "run": 3})
+    assert same.version == 1 and same.metadata["source_uri"] == "artifact://7"
+    assert same.metadata["run"] == 1
+    assert sorted(os.listdir(reg._versions_dir("m"))) == before
+    # changed content is a new version, whatever its source
     (model / "assets" / "vocab.txt").write_text("changed\n")
-    assert reg.push("m", str(model), {"source_uri": "artifact://7"}).version == 3
-    assert [v.version for v in reg.list("m")] == [1, 2, 3]
+    assert reg.push("m", str(model), {"source_uri": "artifact://7"}).version == 2
+    assert [v.version for v in reg.list("m")] == [1, 2]
 
 
 def test_versions_are_immutable_and_verify_detects_tampering(tmp_path, reg):

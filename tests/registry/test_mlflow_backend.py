@@ -421,3 +421,42 @@ def test_damaged_mlflow_version_does_not_block_the_model(tmp_path, reg, tag, val
     assert reg.verify(name, 2).ok
     assert name in reg.list_models()
     assert reg.push(name, str(make_model(tmp_path / "3", seed=703, files=1, size=64))).version == 3
+
+
+def test_approve_rollback_and_content_idempotency(tmp_path, reg):
+    """approve/history/approvals on MLflow; identical content from another source is one version."""
+    name = "approvals"
+    first = reg.push(
+        name,
+        str(make_model(tmp_path / "a", seed=21)),
+        {"source_uri": "art://a", "verdict": {"status": "passed", "reason": "ok"}},
+    )
+    refused = reg.push(
+        name,
+        str(make_model(tmp_path / "b", seed=22)),
+        {"source_uri": "art://b", "verdict": {"status": "refused", "reason": "drift"}},
+    )
+    copy = reg.push(name, str(make_model(tmp_path / "c", seed=21)), {"source_uri": "art://c"})
+    assert copy.version == first.version == 1 and copy.metadata["source_uri"] == "art://a"
+    assert [v.version for v in reg.list(name)] == [1, 2]
+    reg.set_alias(name, "champion", 1)
+    entry = reg.approve(name, refused.version, "champion", " reviewed: seasonal ", by="carol")
+    assert (entry.action, entry.by, entry.justification) == (
+        "approve",
+        "carol",
+        "reviewed: seasonal",
+    )
+    assert reg.aliases(name)["champion"] == 2
+    history = reg.alias_history(name, "champion")
+    assert [(e.action, e.version, e.by) for e in history] == [
+        ("set", 1, None),
+        ("approve", 2, "carol"),
+    ]
+    assert reg.history_aliases(name) == ["champion"]
+    assert set(reg.approvals(name)) == {2}
+    assert reg.rollback(name, "champion").version == 1
+    with pytest.raises(InvalidInputError, match="empty"):
+        reg.approve(name, 2, "champion", " ")
+    with pytest.raises(InvalidInputError, match="MLflow alias"):
+        reg.approve(name, 2, "champ.ion", "why")
+    assert reg.aliases(name)["champion"] == 1

@@ -121,7 +121,8 @@ def test_swapped_link_or_fifo_is_never_followed(tmp_path, layout, kind):
     assert swapper.exitcode == 0, "the swapper process failed"
     assert refused + len(published) == pushes
     assert hits >= 1, "the swapper never hit a push: the race was not exercised"
-    assert [v.version for v in reg.list("m")] == [v.version for v in published]
+    # identical content is one version (content-digest idempotency): pushes may share one
+    assert [v.version for v in reg.list("m")] == sorted({v.version for v in published})
     assert len(original) == 2 * FILES_PER_FOLDER + 1
     for mv in published:
         stored = read_tree(Path(mv.uri))

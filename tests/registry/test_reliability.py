@@ -83,6 +83,7 @@ def test_sigkill_at_random_points_leaves_no_partial_version(tmp_path, monkeypatc
     # A tuning constant, not a mock: staging folders count as stale after 30 s in production;
     # 0 lets this test see the cleanup without sleeping 30 s.
     monkeypatch.setattr(filesystem, "STALE_MIN_AGE", 0.0)
+    (model / "assets" / "push.txt").write_text("after-kills\n")  # new content: a new version
     after = reg.push("m", str(model), {"source_uri": "after-kills"})
     assert after.version == len(numbers) + 1
     assert reg.verify("m", after.version).ok

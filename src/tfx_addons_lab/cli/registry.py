@@ -5,6 +5,7 @@
     tfx-addons-lab registry list     URI [MODEL]                 # models, or versions of MODEL
     tfx-addons-lab registry show     URI MODEL VERSION_OR_ALIAS  # one version with metadata
     tfx-addons-lab registry promote  URI MODEL VERSION --alias champion
+    tfx-addons-lab registry approve  URI MODEL VERSION --alias champion --justification TEXT [--by WHO]
     tfx-addons-lab registry rollback URI MODEL --alias champion
     tfx-addons-lab registry verify   URI MODEL [VERSION]         # all versions when omitted
     tfx-addons-lab registry history  URI MODEL --alias champion
@@ -21,12 +22,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from tfx_addons_lab.errors import RegistryError, TfxAddonsLabError
 from tfx_addons_lab.textfmt import safe, table
 
-DESCRIPTION = "inspect and manage a model registry: list, show, promote, rollback, verify, history"
+DESCRIPTION = (
+    "inspect and manage a model registry: list, show, promote, approve, rollback, verify, history"
+)
 _FORMAT_HELP = "table: aligned text for people (default); json: one JSON document for programs"
 
 
@@ -65,20 +68,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     common(p)
     p.add_argument("version", metavar="VERSION", help="the version number, e.g. 3")
     p.add_argument("--alias", required=True, help="the alias to move, e.g. champion")
+    p = add(
+        "approve",
+        "a person's decision: point an alias at exactly VERSION (also a refused one), recording "
+        "who and why in the alias history",
+    )
+    common(p)
+    p.add_argument("version", metavar="VERSION", help="the version number, e.g. 3")
+    p.add_argument("--alias", required=True, help="the alias to move, e.g. champion")
+    p.add_argument(
+        "--justification", required=True, help="why (kept in the history), e.g. a ticket"
+    )
+    p.add_argument("--by", default=None, help="who approves (default: the OS user)")
     p = add("rollback", "move an alias back to the version that held it before (undo a promote)")
     common(p)
     p.add_argument("--alias", required=True, help="the alias to roll back, e.g. champion")
     p = add("verify", "re-check the checksums of one or all versions (exit 1 on a problem)")
     common(p)
     p.add_argument("version", metavar="VERSION", nargs="?", help="default: every version")
-    p = add("history", "every change of an alias (set and rollback), oldest first")
+    p = add("history", "every change of an alias (set, approve, rollback), oldest first")
     common(p)
     p.add_argument("--alias", required=True, help="the alias, e.g. champion")
 
 
-def version_json(mv) -> Dict[str, Any]:
-    """The one JSON shape of a model version (``list MODEL`` and ``show``)."""
-    return mv.to_dict()
+def version_json(mv, approvals: Optional[Dict[int, Any]] = None) -> Dict[str, Any]:
+    """The one JSON shape of a model version (``list MODEL`` and ``show``).
+
+    :meth:`ModelVersion.to_dict` plus ``verdict`` (``passed``, ``refused``, ``approved`` or
+    ``-``, see :func:`~tfx_addons_lab.registry.base.version_verdict`) and ``verdict_reason``.
+    """
+    from tfx_addons_lab.registry.base import version_verdict
+
+    row = mv.to_dict()
+    row["verdict"], row["verdict_reason"] = version_verdict(mv, approvals or {})
+    return row
 
 
 def _model_json(reg, name: str) -> Dict[str, Any]:
@@ -119,6 +142,12 @@ def _require_model(reg, name: str) -> None:
         raise RegistryError(f"model {name!r} not found in registry {reg.uri} (models: {known})")
 
 
+def _short(text: Optional[str], width: int = 80) -> str:
+    """``text`` cut to ``width`` characters for a table cell (JSON keeps it whole)."""
+    text = " ".join((text or "").split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def _when(iso: str) -> str:
     return iso[:19].replace("T", " ") if iso else ""
 
@@ -134,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from tfx_addons_lab.registry import open_registry, validate_name
+    from tfx_addons_lab.registry.base import version_verdict
 
     reg = open_registry(args.uri)
     reg.check_exists()
@@ -161,10 +191,13 @@ def _run(args: argparse.Namespace) -> int:
     if action == "list":
         _require_model(reg, name)
         versions = reg.list(name)
+        approvals = reg.approvals(name)
         cells = []
+        payload = []
         for mv in versions:
             meta = mv.metadata or {}
             blessing = meta.get("blessing") if isinstance(meta.get("blessing"), dict) else {}
+            verdict, _ = version_verdict(mv, approvals)
             cells.append(
                 [
                     mv.version,
@@ -173,17 +206,24 @@ def _run(args: argparse.Namespace) -> int:
                     meta.get("pipeline_name", ""),
                     meta.get("pipeline_run_id", ""),
                     blessing.get("blessed", ""),
+                    verdict,
                     len(mv.checksums),
                     "DAMAGED" if mv.damaged else "ok",
                     meta.get("source_uri", "") if not mv.damaged else mv.damaged,
                 ]
             )
-        headers = ["VERSION", "ALIASES", "CREATED (UTC)", "PIPELINE", "RUN", "BLESSED", "FILES"]
-        text = table([*headers, "STATUS", "SOURCE"], cells)
-        _emit(args, [version_json(mv) for mv in versions], text)
+            payload.append(version_json(mv, approvals))
+        headers = ["VERSION", "ALIASES", "CREATED (UTC)", "PIPELINE", "RUN", "BLESSED", "VERDICT"]
+        text = table([*headers, "FILES", "STATUS", "SOURCE"], cells)
+        _emit(args, payload, text)
         return 0
     if action == "show":
         mv = reg.get(name, args.which)
+        approvals = reg.approvals(name)
+        verdict, reason = version_verdict(mv, approvals)
+        if verdict == "approved":
+            by = approvals[mv.version].by or "unknown"
+            reason = f"refused, approved by {by}: {reason}"
         meta_lines = json.dumps(mv.metadata, indent=2, sort_keys=True).splitlines()
         text = "\n".join(
             [
@@ -193,11 +233,28 @@ def _run(args: argparse.Namespace) -> int:
                 f"created_at: {safe(mv.created_at)}",
                 f"uri:        {safe(mv.uri)}",
                 f"files:      {len(mv.checksums)}",
+                f"verdict:    {verdict}",
+                f"reason:     {safe(reason) or '-'}",
                 "metadata:",
                 *("  " + safe(line) for line in meta_lines),
             ]
         )
-        _emit(args, version_json(mv), text)
+        _emit(args, version_json(mv, approvals), text)
+        return 0
+    if action == "approve":
+        before = reg.aliases(name).get(args.alias)
+        entry = reg.approve(name, args.version, args.alias, args.justification, by=args.by)
+        payload = {"model": name, "alias": args.alias, **entry.to_dict()}
+        note = (
+            " (unchanged)"
+            if before == entry.version
+            else (" (new alias)" if before is None else f" (was {before})")
+        )
+        text = (
+            f"{safe(name)}: alias {safe(args.alias)} -> version {entry.version}{note}, approved "
+            f"by {safe(entry.by)}: {safe(entry.justification)}"
+        )
+        _emit(args, payload, text)
         return 0
     if action == "promote":
         before = reg.aliases(name).get(args.alias)
@@ -231,9 +288,12 @@ def _run(args: argparse.Namespace) -> int:
     if action == "history":
         _require_model(reg, name)
         entries = reg.alias_history(name, args.alias)
-        rows: List[list] = [[_when(e.set_at), e.action, e.previous, e.version] for e in entries]
+        rows: List[list] = [
+            [_when(e.set_at), e.action, e.previous, e.version, e.by or "", _short(e.justification)]
+            for e in entries
+        ]
         text = (
-            table(["WHEN (UTC)", "ACTION", "FROM", "TO"], rows)
+            table(["WHEN (UTC)", "ACTION", "FROM", "TO", "BY", "JUSTIFICATION"], rows)
             if rows
             else f"{safe(name)}: alias {safe(args.alias)} has no history"
         )

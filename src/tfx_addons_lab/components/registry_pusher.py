@@ -36,14 +36,22 @@ class RegistryPusher(base_component.BaseComponent):
             metadata={"team": "ml-platform"},
         )
 
-    When a wired blessing is not blessed nothing is pushed and ``pushed`` is 0, as with the stock
-    Pusher. Otherwise the model's serving folder becomes the next registry version (or the
-    existing one, if this artifact was pushed before), the aliases are moved to it, and the
-    ``PushedModel`` output records ``pushed_destination`` (the version URI),
+    When a wired blessing is not blessed, ``pushed`` is 0 as with the stock Pusher, and nothing
+    is pushed -- unless ``record_refused=True``: then the refused candidate is still registered
+    as a new version with ``metadata["verdict"] = {"status": "refused", "reason": <the
+    blessing's reason>, "blessing_uri": ...}`` and no alias moves, so a person can review it and
+    ``tfx-addons-lab registry approve`` exactly that version. A blessed model's serving folder
+    becomes the next version (``metadata["verdict"]["status"] == "passed"``) and the aliases
+    move to it. Content identical to an existing version (same content digest) creates no
+    version: that version is returned, ``registry_already_pushed`` is 1, and only aliases that
+    never pointed at it are moved (a no-op re-run does not undo a rollback or an approval).
+
+    The ``PushedModel`` output records ``pushed_destination`` (the version URI, when blessed),
     ``pushed_version`` and the custom properties ``registry_uri``, ``registry_model_name``,
-    ``registry_version`` and ``registry_aliases``. The version's metadata records the model
-    artifact URI, pipeline name, run id, the blessings' properties (e.g. BlessingGate's
-    ``reason``) and metrics files, so lineage survives outside ML Metadata.
+    ``registry_version`` (int), ``registry_verdict`` (``passed``/``refused``),
+    ``registry_already_pushed`` (0/1) and ``registry_aliases``. The version's metadata records
+    the model artifact URI, pipeline name, run id, the blessings' properties (e.g.
+    BlessingGate's ``reason``) and metrics files, so lineage survives outside ML Metadata.
 
     Args:
       model: the ``Model`` channel (usually ``trainer.outputs["model"]``).
@@ -58,6 +66,8 @@ class RegistryPusher(base_component.BaseComponent):
       metadata: extra JSON-serializable metadata stored with the version.
       custom_executor_spec: an ``ExecutorClassSpec`` of a ``RegistryPusherExecutor`` subclass
         (e.g. one that notifies a serving system in ``after_push``).
+      record_refused: register a candidate whose blessing is not blessed as a version with
+        the verdict ``refused`` (no alias moved, ``pushed`` 0); default False: nothing pushed.
       examples: optional ``Examples`` the model was trained on (e.g.
         ``example_gen.outputs["examples"]``): their URIs, spans and versions are stored with
         the version (``examples``, ``data_spans``), so lineage survives outside ML Metadata.
@@ -80,6 +90,7 @@ class RegistryPusher(base_component.BaseComponent):
         metadata: Optional[Dict[str, Any]] = None,
         custom_executor_spec: Optional[executor_spec.ExecutorSpec] = None,
         examples: Optional[types.BaseChannel] = None,
+        record_refused: bool = False,
     ):
         validate_name(model_name)
         component_spec = spec.RegistryPusherSpec(
@@ -91,6 +102,7 @@ class RegistryPusher(base_component.BaseComponent):
             model_name=model_name,
             aliases=spec.aliases_json(aliases),
             metadata=spec.metadata_json(metadata),
+            record_refused=spec.record_refused_flag(record_refused),
             pushed_model=types.Channel(type=standard_artifacts.PushedModel),
         )
         super().__init__(spec=component_spec, custom_executor_spec=custom_executor_spec)

@@ -9,6 +9,10 @@ It reuses the stock Pusher executor's ``CheckBlessing``, ``GetModelPath``, ``_Ma
     set_aliases(registry, version, aliases) -> list[str]
     after_push(version, registry)                # e.g. notify a serving system (default: no-op)
 
+A refused candidate is registered only with ``record_refused`` (no alias moved, ``pushed=0``,
+``after_push`` not called); a push of content that is already a version returns that version
+(``registry_already_pushed=1``) and moves only aliases that never pointed at it.
+
 Example (a pusher that also tells a server to reload)::
 
     class NotifyingPusher(RegistryPusherExecutor):
@@ -38,7 +42,7 @@ _LOG = logging.getLogger(__name__)
 
 
 class RegistryPusherExecutor(pusher_executor.Executor):
-    """Push the model into a registry if blessed; record the version in ``PushedModel``."""
+    """Push the model into a registry if blessed (or record a refusal); fill ``PushedModel``."""
 
     # -- hooks -----------------------------------------------------------------------------
 
@@ -90,7 +94,7 @@ class RegistryPusherExecutor(pusher_executor.Executor):
         return sorted(a for a, v in registry.aliases(version.name).items() if v == version.version)
 
     def after_push(self, version: ModelVersion, registry: ModelRegistry) -> None:
-        """Called after a successful push and alias update; override to notify a server."""
+        """Called after a blessed push and its alias update (not for a recorded refusal)."""
 
     # -- TFX plumbing ----------------------------------------------------------------------
 
@@ -107,36 +111,26 @@ class RegistryPusherExecutor(pusher_executor.Executor):
         aliases = list(spec.json_parameter(exec_properties, spec.ALIASES_KEY, []))
         pushed.set_string_custom_property("registry_uri", uri)
         pushed.set_string_custom_property("registry_model_name", name)
-        if not self.CheckBlessing(input_dict):
+        blessed = self.CheckBlessing(input_dict)
+        if not blessed and not exec_properties.get(spec.RECORD_REFUSED_KEY):
             self._MarkNotPushed(pushed)
             _LOG.info("RegistryPusher: model not blessed; nothing pushed to %s", uri)
             return
         registry = self.open_registry(uri)
         metadata = self.build_metadata(input_dict, exec_properties)
+        blessings = {k: input_dict[k][0] for k in spec.BLESSING_KEYS if input_dict.get(k)}
+        metadata.update(spec.push_facts(blessings, blessed))
         # A remote model (gs://, s3://...) is copied to a local folder for the backend.
         with io.staged_locally(self.GetModelPath(input_dict)) as model_path:
             version = self.push(registry, name, model_path, metadata)
-        held = self.set_aliases(registry, version, aliases)
-        version.aliases = held
-        self.after_push(version, registry)
-        self._MarkPushed(
-            pushed, pushed_destination=version.uri, pushed_version=str(version.version)
-        )
-        pushed.set_int_custom_property("registry_version", int(version.version))
-        pushed.set_string_custom_property("registry_aliases", ",".join(held))
-        self._write_record(pushed.uri, version, uri)
-        _LOG.info(
-            "RegistryPusher: %s version %d in %s (aliases: %s)",
-            name,
-            version.version,
-            uri,
-            ", ".join(held) or "none",
-        )
-
-    def _write_record(self, folder: str, version: ModelVersion, uri: str) -> None:
-        """Write ``registry_version.json`` (the pushed version, minus checksums) to the output."""
-        io.makedirs(folder)
-        record = version.to_dict()
-        record.pop("checksums", None)
-        record["registry_uri"] = uri
-        io.write_json(io.join(folder, spec.RECORD_FILE), record)
+        already = spec.already_pushed(version, metadata)
+        moving = spec.aliases_to_move(registry, version, aliases, already) if blessed else []
+        version.aliases = self.set_aliases(registry, version, moving)
+        if blessed:
+            self.after_push(version, registry)
+            self._MarkPushed(pushed, version.uri, pushed_version=str(version.version))
+        else:  # recorded in the registry, not deployed: the stock Pusher's pushed=0
+            self._MarkNotPushed(pushed)
+        status = metadata[spec.VERDICT_KEY]["status"]
+        spec.record_outcome(pushed, version, status, already, uri)
+        _LOG.info(spec.outcome_line(name, version, status, already, uri))

@@ -373,14 +373,27 @@ def fsync_dir(path: str) -> None:
 
 def write_json_atomic(path: str, payload: object, fsync: bool = True) -> None:
     """Write JSON to ``path`` via a temp file + fsync + ``os.replace`` (never half-written)."""
+    write_bytes_atomic(path, json.dumps(payload, indent=1, sort_keys=True).encode(), fsync)
+
+
+def write_bytes_atomic(path: str, data: bytes, fsync: bool = True) -> None:
+    """Write ``data`` to ``path`` via a temp file + fsync + ``os.replace`` (never half-written).
+
+    A reader (TF Serving polling its config file) sees the old file or the new one, never a
+    mix; the temp file sits beside ``path`` so the rename stays on one filesystem.
+    """
     tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
-    data = json.dumps(payload, indent=1, sort_keys=True).encode()
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        if fsync:
-            os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            if fsync:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
     if fsync:
         fsync_dir(os.path.dirname(path) or ".")
 

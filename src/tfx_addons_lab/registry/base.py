@@ -5,9 +5,10 @@ A backend implements :class:`ModelRegistry`; every backend shares the same rules
 * model names and aliases are short, plain identifiers (letters, digits, ``.``, ``_``, ``-``;
   not starting with ``.``; at most 128 characters) so they can never escape the registry root;
 * versions are integers >= 1 allocated by the registry, immutable once published;
-* ``push`` is idempotent per *source*: pushing the same content from the same source URI again
-  returns the existing version;
-* every alias keeps its history, and ``rollback`` moves an alias back to its previous holder.
+* ``push`` is idempotent per *content*: pushing files whose content digest equals a published
+  version's returns that version and writes nothing (whatever the source URI);
+* every alias keeps its history, and ``rollback`` moves an alias back to its previous holder;
+* ``approve`` moves an alias onto exactly the version a person chose, with who and why.
 
 No TFX import here (core layer).
 """
@@ -16,10 +17,11 @@ from __future__ import annotations
 
 import abc
 import datetime as _dt
+import getpass
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Union
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from tfx_addons_lab.errors import InvalidInputError, RegistryError
 
@@ -36,6 +38,11 @@ __all__ = [
     "iso_utc",
     "alias_stack",
     "rollback_target",
+    "check_justification",
+    "default_user",
+    "version_verdict",
+    "VERDICTS",
+    "MAX_JUSTIFICATION_LENGTH",
     "METADATA_KEYS",
     "MAX_NAME_LENGTH",
 ]
@@ -50,7 +57,15 @@ METADATA_KEYS = (
     "metrics",
     "blessing",  # {"blessed": 1, "reason": "...", "uri": ...} from the ModelBlessing
     "gate_reasons",
+    "verdict",  # {"status": "passed"|"refused", "reason": ..., "blessing_uri": ...} (pusher)
+    "push_id",  # a token unique to the RegistryPusher run that created the version
 )
+
+#: ``metadata["verdict"]["status"]`` values RegistryPusher records
+VERDICTS = ("passed", "refused")
+#: the longest approval justification kept (characters, after stripping)
+MAX_JUSTIFICATION_LENGTH = 2000
+_ACTIONS = ("set", "rollback", "approve")
 
 MAX_NAME_LENGTH = 128
 _NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*\Z")
@@ -227,12 +242,19 @@ class VerifyResult:
 
 @dataclass
 class AliasEntry:
-    """One change of an alias: it moved to ``version`` from ``previous`` (None if new)."""
+    """One change of an alias: it moved to ``version`` from ``previous`` (None if new).
+
+    ``action`` is ``"set"`` (push, promote), ``"rollback"`` or ``"approve"`` (a person moved
+    the alias with :meth:`ModelRegistry.approve`, usually onto a refused version); ``by`` and
+    ``justification`` are recorded for approvals (None in entries written without them).
+    """
 
     version: int
     set_at: str
     previous: Optional[int] = None
-    action: str = "set"  # "set" or "rollback"
+    action: str = "set"  # "set", "rollback" or "approve"
+    by: Optional[str] = None
+    justification: Optional[str] = None
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -248,21 +270,90 @@ class AliasEntry:
             raise bad("is not an object")
         version, previous = data.get("version"), data.get("previous")
         action, set_at = data.get("action", "set"), data.get("set_at", "")
+        by, justification = data.get("by"), data.get("justification")
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
             raise bad("has no valid 'version'")
         if previous is not None and (isinstance(previous, bool) or not isinstance(previous, int)):
             raise bad("has an invalid 'previous'")
-        if action not in ("set", "rollback"):
+        if action not in _ACTIONS:
             raise bad("has an unknown 'action'")
         if not isinstance(set_at, str):
             raise bad("has an invalid 'set_at'")
-        return cls(version=version, set_at=set_at, previous=previous, action=action)
+        if by is not None and not isinstance(by, str):
+            raise bad("has an invalid 'by'")
+        if justification is not None and not isinstance(justification, str):
+            raise bad("has an invalid 'justification'")
+        return cls(
+            version=version,
+            set_at=set_at,
+            previous=previous,
+            action=action,
+            by=by,
+            justification=justification,
+        )
+
+
+def check_justification(justification: Any) -> str:
+    """The stripped ``justification`` of an approval; :class:`InvalidInputError` if unusable."""
+    if not isinstance(justification, str):
+        raise InvalidInputError(
+            f"justification must be text, got {type(justification).__name__}; say why the "
+            "version is approved, e.g. 'drift is seasonal, reviewed by the on-call'"
+        )
+    text = justification.strip()
+    if not text:
+        raise InvalidInputError(
+            "justification is empty; say why the version is approved (it is kept in the alias "
+            "history), e.g. 'drift is seasonal, reviewed by the on-call'"
+        )
+    if len(text) > MAX_JUSTIFICATION_LENGTH:
+        raise InvalidInputError(
+            f"justification is {len(text)} characters long; use at most "
+            f"{MAX_JUSTIFICATION_LENGTH} (link to a ticket for the details)"
+        )
+    return text
+
+
+def default_user() -> str:
+    """Who is approving when ``by`` is not given: the OS user (``"unknown"`` if there is none)."""
+    try:
+        return getpass.getuser() or "unknown"
+    except (KeyError, OSError, ImportError):  # no passwd entry, no USER variable
+        return "unknown"
+
+
+def _check_by(by: Any) -> str:
+    if not isinstance(by, str) or not by.strip():
+        raise InvalidInputError(f"by {by!r} must name who approves, e.g. 'alice'")
+    who = by.strip()
+    if len(who) > MAX_NAME_LENGTH:
+        raise InvalidInputError(f"by is {len(who)} characters long; use at most {MAX_NAME_LENGTH}")
+    return who
+
+
+def version_verdict(version: ModelVersion, approvals: Mapping[int, AliasEntry]) -> Tuple[str, str]:
+    """``(verdict, reason)`` of a version for people: passed, refused, approved or ``-``.
+
+    ``approved`` means the version's recorded verdict is ``refused`` and an alias was moved onto
+    it by :meth:`ModelRegistry.approve` (``approvals`` is :meth:`ModelRegistry.approvals`); its
+    reason is the approval's justification. ``-`` is a version without a recorded verdict.
+    """
+    verdict = (version.metadata or {}).get("verdict")
+    if not isinstance(verdict, Mapping) or verdict.get("status") not in VERDICTS:
+        return "-", ""
+    reason = verdict.get("reason")
+    reason = reason if isinstance(reason, str) else ""
+    approval = approvals.get(version.version)
+    if verdict["status"] == "refused" and approval is not None:
+        return "approved", approval.justification or ""
+    return str(verdict["status"]), reason
 
 
 def alias_stack(entries: List[AliasEntry]) -> List[int]:
     """Replay an alias history into the stack of holders (the current holder last).
 
-    ``set`` from ``p`` to ``v`` pushes ``v`` on top of ``p``; ``rollback`` from ``p`` to ``v``
+    ``set`` (or ``approve``) from ``p`` to ``v`` pushes ``v`` on top of ``p`` (an approval of
+    the version already holding the alias changes nothing); ``rollback`` from ``p`` to ``v``
     pops ``p``. A ``set`` whose ``previous`` is not the replayed holder means the entries
     in between never took effect (a move that failed after its entry was written): they are
     dropped, so a rollback can only ever return to a version that really held the alias.
@@ -277,6 +368,8 @@ def alias_stack(entries: List[AliasEntry]) -> List[int]:
             if not stack or stack[-1] != entry.version:
                 stack.append(entry.version)
         else:
+            if entry.previous == entry.version and stack and stack[-1] == entry.version:
+                continue  # approved where it already was: recorded, not a step to undo
             if entry.previous is None:
                 stack = []
             elif not stack or stack[-1] != entry.previous:
@@ -308,7 +401,7 @@ def rollback_target(
             "failed half-way); refusing to guess: point it explicitly with 'registry promote'"
         )
     if len(stack) < 2:
-        sets = sum(1 for e in entries if e.action == "set")
+        sets = sum(1 for e in entries if e.action != "rollback")
         if sets <= 1 and not any(e.action == "rollback" for e in entries):
             detail = f"it has only pointed at version {current}"
         else:
@@ -345,9 +438,9 @@ class ModelRegistry(abc.ABC):
     ) -> ModelVersion:
         """Publish the folder ``model_dir`` as the next version of ``name``.
 
-        Idempotent: if a version of ``name`` already holds the same content pushed from the
-        same ``metadata["source_uri"]`` (default: the absolute ``model_dir``), that version is
-        returned and nothing is written.
+        Idempotent: if a version of ``name`` already holds the same content (the same
+        :attr:`ModelVersion.content_digest`, whichever ``metadata["source_uri"]`` it came from),
+        that version is returned as it is (its metadata unchanged) and nothing is written.
         """
 
     @abc.abstractmethod
@@ -389,6 +482,64 @@ class ModelRegistry(abc.ABC):
     @abc.abstractmethod
     def verify(self, name: str, version: Union[int, str]) -> VerifyResult:
         """Re-compute the checksums of a version and compare them with those recorded at push."""
+
+    def approve(
+        self,
+        name: str,
+        version: Union[int, str],
+        alias: str,
+        justification: str,
+        by: Optional[str] = None,
+    ) -> AliasEntry:
+        """A person's decision: point ``alias`` at exactly ``version``, refused or not.
+
+        Records an :class:`AliasEntry` with ``action="approve"``, ``by`` (default: the OS user)
+        and the stripped ``justification`` (required, at most
+        :data:`MAX_JUSTIFICATION_LENGTH` characters). Approving the version that already
+        holds the alias records the approval and moves nothing. ``rollback`` undoes an
+        approval like any other alias move.
+        """
+        validate_name(name)
+        validate_alias(alias)
+        n = validate_version(version)
+        text = check_justification(justification)
+        who = default_user() if by is None else _check_by(by)
+        return self._record_alias_change(name, alias, n, "approve", who, text)
+
+    def _record_alias_change(
+        self,
+        name: str,
+        alias: str,
+        version: int,
+        action: str,
+        by: Optional[str],
+        justification: Optional[str],
+    ) -> AliasEntry:
+        """Move ``alias`` to ``version`` and append one history entry (backends implement it).
+
+        ``action`` is ``"set"`` or ``"approve"``; a ``"set"`` to the current holder changes
+        nothing and returns the last entry. Used by :meth:`approve` (and by the built-in
+        backends' :meth:`set_alias`).
+        """
+        raise RegistryError(
+            f"registry backend {type(self).__name__} does not support approvals; implement "
+            "_record_alias_change"
+        )
+
+    def history_aliases(self, name: str) -> List[str]:
+        """Every alias of ``name`` with a history (also ones no backend lists as current)."""
+        return sorted(self.aliases(name))
+
+    def approvals(self, name: str) -> Dict[int, AliasEntry]:
+        """``{version: its latest approve entry}`` over every alias history of ``name``."""
+        found: Dict[int, AliasEntry] = {}
+        for alias in self.history_aliases(name):
+            for entry in self.alias_history(name, alias):
+                if entry.action == "approve":
+                    previous = found.get(entry.version)
+                    if previous is None or previous.set_at <= entry.set_at:
+                        found[entry.version] = entry
+        return found
 
     # -- shared helpers -------------------------------------------------------------------
 

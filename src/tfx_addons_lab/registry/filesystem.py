@@ -335,14 +335,21 @@ class FilesystemRegistry(ModelRegistry):
 
     # -- pushing ---------------------------------------------------------------------------
 
-    def _find_same(self, name: str, source_uri: str, digest: Optional[str]) -> Optional[int]:
+    def _find_same(self, name: str, digest: str) -> Optional[int]:
+        """The oldest intact version of ``name`` whose content digest is ``digest``."""
         for n, manifest in self._published(name):
-            meta = manifest.get("metadata") or {}
-            if meta.get("source_uri") == source_uri and (
-                digest is None or manifest.get("content_digest") == digest
-            ):
+            stored = manifest.get("content_digest") or _files.tree_digest(
+                manifest.get("checksums") or {}
+            )
+            if stored == digest:
                 return n
         return None
+
+    def _same_source(self, name: str, source_uri: str) -> bool:
+        return any(
+            (manifest.get("metadata") or {}).get("source_uri") == source_uri
+            for _, manifest in self._published(name)
+        )
 
     def push(
         self, name: str, model_dir: str, metadata: Optional[Mapping[str, Any]] = None
@@ -356,10 +363,11 @@ class FilesystemRegistry(ModelRegistry):
         source_uri = str(meta.get("source_uri") or os.path.abspath(model_dir))
         meta["source_uri"] = source_uri
 
-        # Cheap idempotency check: only hash the source if a version came from the same place.
-        if self._find_same(name, source_uri, None) is not None:
-            digest = _files.tree_digest(_files.hash_tree(model_dir))
-            same = self._find_same(name, source_uri, digest)
+        # Same content as a published version -> that version, nothing written. When a
+        # version came from the same place, hash first (likely a re-run: skip the copy);
+        # otherwise the digest of the copy is compared under the lock below.
+        if self._same_source(name, source_uri):
+            same = self._find_same(name, _files.tree_digest(_files.hash_tree(model_dir)))
             if same is not None:
                 return self.get(name, same)
 
@@ -383,7 +391,7 @@ class FilesystemRegistry(ModelRegistry):
             )
             digest = _files.tree_digest(checksums)
             with _files.file_lock(self._lock_path(name)):
-                same = self._find_same(name, source_uri, digest)
+                same = self._find_same(name, digest)
                 if same is not None:
                     return self.get(name, same)
                 numbers = self._version_numbers(name)
@@ -486,10 +494,26 @@ class FilesystemRegistry(ModelRegistry):
         validate_alias(alias)
         return self._entries(name, self._read_aliases(name), alias)
 
+    def history_aliases(self, name: str) -> List[str]:
+        validate_name(name)
+        data = self._read_aliases(name)
+        return sorted(set(data["history"]) | set(data["aliases"]))
+
     def set_alias(self, name: str, alias: str, version: Union[int, str]) -> AliasEntry:
         validate_name(name)
         validate_alias(alias)
-        n = validate_version(version)
+        return self._record_alias_change(name, alias, validate_version(version), "set", None, None)
+
+    def _record_alias_change(
+        self,
+        name: str,
+        alias: str,
+        version: int,
+        action: str,
+        by: Optional[str],
+        justification: Optional[str],
+    ) -> AliasEntry:
+        n = version
         self._require_model(name)
         if self._manifest(name, n) is None:
             raise RegistryError(f"model {name!r} has no version {n} in registry {self.uri}")
@@ -497,12 +521,20 @@ class FilesystemRegistry(ModelRegistry):
             data = self._read_aliases(name)
             current = data["aliases"].get(alias)
             history = data["history"].setdefault(alias, [])
-            if current == n and history:
+            if action == "set" and current == n and history:
                 return AliasEntry.from_dict(history[-1], self._aliases_path(name))
-            entry = AliasEntry(version=n, set_at=utc_now(), previous=current, action="set")
+            entry = AliasEntry(
+                version=n,
+                set_at=utc_now(),
+                previous=current,
+                action=action,
+                by=by,
+                justification=justification,
+            )
             history.append(entry.to_dict())
             data["aliases"][alias] = n
             _files.write_json_atomic(self._aliases_path(name), data, fsync=self.fsync)
+        self._aliases_changed(name)
         return entry
 
     def rollback(self, name: str, alias: str) -> ModelVersion:
@@ -519,7 +551,11 @@ class FilesystemRegistry(ModelRegistry):
             data["history"].setdefault(alias, []).append(entry.to_dict())
             data["aliases"][alias] = target
             _files.write_json_atomic(self._aliases_path(name), data, fsync=self.fsync)
+        self._aliases_changed(name)
         return self.get(name, target)
+
+    def _aliases_changed(self, name: str) -> None:
+        """Called after every alias move of ``name`` (outside its lock); layouts override it."""
 
 
 def _check_manifest(manifest: dict, path: str, version: int) -> None:

@@ -32,8 +32,9 @@ How our operations map onto MLflow:
   file store by default); ``mlflow+sqlite:///...``, ``mlflow+postgresql://...`` pass through.
 * ``verify`` downloads the version's artifacts and re-computes the checksums.
 
-Limits: idempotency is read-then-write over MLflow's API, so two *concurrent* pushes of the
-same artifact may both register it. Two concurrent alias changes keep both history entries;
+Limits: idempotency (same content digest -> the existing version, whatever the source) is
+read-then-write over MLflow's API, so two *concurrent* pushes of the same content may both
+register it. Two concurrent alias changes keep both history entries;
 if their moves land in the opposite order of their entries, ``rollback`` refuses (history and
 alias disagree) until the alias is promoted again. Entries are ordered by the writer's clock.
 """
@@ -502,6 +503,8 @@ class MlflowRegistry(ModelRegistry):
             shutil.rmtree(staging, ignore_errors=True)
 
     def _find_same(self, name: str, source_uri: str, digest: str) -> Optional[ModelVersion]:
+        """The oldest intact version with content ``digest`` (any source: ``source_uri`` is
+        accepted for the callers' signature and ignored; identical content is one version)."""
         try:
             found = self.client.search_model_versions(
                 f"name='{name}' and tags.`{TAG_DIGEST}` = '{digest}'"
@@ -510,7 +513,7 @@ class MlflowRegistry(ModelRegistry):
             raise self._wrap(exc, f"searching versions of {name!r}") from None
         for mv in sorted(found, key=lambda m: int(m.version)):
             version = self._to_version(mv)
-            if not version.damaged and version.metadata.get("source_uri") == source_uri:
+            if not version.damaged:
                 return version
         return None
 
@@ -587,19 +590,58 @@ class MlflowRegistry(ModelRegistry):
     def set_alias(self, name: str, alias: str, version: Union[int, str]) -> AliasEntry:
         validate_name(name)
         validate_alias(alias)
+        return self._record_alias_change(name, alias, validate_version(version), "set", None, None)
+
+    @_guard("reading the alias histories of {0!r}")
+    def history_aliases(self, name: str) -> List[str]:
+        validate_name(name)
+        try:
+            model = self.client.get_registered_model(name)
+        except self._mlflow.exceptions.MlflowException as exc:
+            if self._is_missing(exc):
+                return []
+            raise self._wrap(exc, f"reading model {name!r}") from None
+        found = {str(a) for a in (model.aliases or {})}
+        for key, value in (model.tags or {}).items():
+            if key == TAG_HISTORY:
+                try:
+                    found.update(json.loads(value))
+                except (ValueError, TypeError):
+                    continue
+            elif key.startswith(TAG_HISTORY + ".") and _ENTRY_KEY_RE.search(key):
+                found.add(key[len(TAG_HISTORY) + 1 :].rsplit(".", 1)[0])
+        return sorted(found)
+
+    @_guard("moving alias {1!r} of {0!r}")
+    def _record_alias_change(
+        self,
+        name: str,
+        alias: str,
+        version: int,
+        action: str,
+        by: Optional[str],
+        justification: Optional[str],
+    ) -> AliasEntry:
         if not _MLFLOW_ALIAS_RE.fullmatch(alias):
             raise InvalidInputError(
                 f"alias {alias!r} cannot be an MLflow alias (only letters, digits, '_' and '-'); "
                 "rename it, e.g. without '.'"
             )
-        n = validate_version(version)
+        n = version
         self.get(name, n)  # the version must exist
         current = self.aliases(name).get(alias)
         entries = self._history_entries(name, alias)
-        if current == n and entries:
+        if action == "set" and current == n and entries:
             return entries[-1]
-        entry = AliasEntry(version=n, set_at=utc_now(), previous=current, action="set")
-        self._change_alias(name, alias, entry, f"setting alias {alias!r} of {name!r}")
+        entry = AliasEntry(
+            version=n,
+            set_at=utc_now(),
+            previous=current,
+            action=action,
+            by=by,
+            justification=justification,
+        )
+        self._change_alias(name, alias, entry, f"moving alias {alias!r} of {name!r}")
         return entry
 
     @_guard("rolling back alias {1!r} of {0!r}")

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import re
+import uuid
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from tfx.types import standard_artifacts
@@ -14,6 +15,7 @@ from tfx.types.system_executions import Deploy
 
 from tfx_addons_lab import artifact_io as io
 from tfx_addons_lab.errors import InvalidInputError
+from tfx_addons_lab.textfmt import safe
 
 _LOG = logging.getLogger(__name__)
 _MAX_METRICS_BYTES = 256 * 1024
@@ -23,11 +25,23 @@ MODEL_KEY = "model"
 MODEL_BLESSING_KEY = "model_blessing"
 INFRA_BLESSING_KEY = "infra_blessing"
 EXAMPLES_KEY = "examples"
+BLESSING_KEYS = (MODEL_BLESSING_KEY, INFRA_BLESSING_KEY)
 PUSHED_MODEL_KEY = "pushed_model"
 REGISTRY_URI_KEY = "registry_uri"
 MODEL_NAME_KEY = "model_name"
 ALIASES_KEY = "aliases"
 METADATA_KEY = "metadata"
+RECORD_REFUSED_KEY = "record_refused"
+
+#: Version metadata written by the executor on top of ``build_metadata``: the gate's verdict,
+#: and a token unique to one push (a returned version without it existed already).
+VERDICT_KEY = "verdict"
+PUSH_ID_KEY = "push_id"
+#: Custom properties of the ``PushedModel`` output (besides the stock ``pushed*`` ones).
+VERSION_PROPERTY = "registry_version"
+VERDICT_PROPERTY = "registry_verdict"
+ALREADY_PUSHED_PROPERTY = "registry_already_pushed"
+ALIASES_PROPERTY = "registry_aliases"
 
 #: Written into the ``PushedModel`` output: the pushed version, minus checksums.
 RECORD_FILE = "registry_version.json"
@@ -40,13 +54,15 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9.\-]*)(\+[A-Za-z0-9.\-]+)?://")
 
 
 class RegistryPusherSpec(ComponentSpec):
-    """Spec of ``RegistryPusher`` (``aliases`` and ``metadata`` are JSON strings)."""
+    """Spec of ``RegistryPusher`` (``aliases`` and ``metadata`` are JSON strings,
+    ``record_refused`` is 0 or 1)."""
 
     PARAMETERS = {
         REGISTRY_URI_KEY: ExecutionParameter(type=str),
         MODEL_NAME_KEY: ExecutionParameter(type=str),
         ALIASES_KEY: ExecutionParameter(type=str, optional=True),
         METADATA_KEY: ExecutionParameter(type=str, optional=True),
+        RECORD_REFUSED_KEY: ExecutionParameter(type=int, optional=True),
     }
     INPUTS = {
         MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
@@ -120,6 +136,15 @@ def metadata_json(metadata: Optional[Dict[str, Any]]) -> str:
         ) from None
 
 
+def record_refused_flag(record_refused: Any) -> int:
+    """The ``record_refused`` parameter as 0/1; only a real bool is accepted."""
+    if not isinstance(record_refused, bool):
+        raise InvalidInputError(
+            f"RegistryPusher record_refused must be True or False, got {record_refused!r}"
+        )
+    return int(record_refused)
+
+
 def json_parameter(exec_properties: Dict[str, Any], key: str, default: Any) -> Any:
     """A JSON exec property decoded (``default`` when unset)."""
     raw = exec_properties.get(key)
@@ -190,3 +215,90 @@ def _read_metrics(folder: str) -> Optional[dict]:
     except ValueError as exc:
         _LOG.warning("RegistryPusher: %s; not recorded", exc)
         return None
+
+
+def push_facts(blessings: Mapping[str, Any], blessed: bool) -> Dict[str, Any]:
+    """The metadata the executor adds to every version it pushes: ``verdict`` and ``push_id``.
+
+    ``verdict`` is ``{"status": "passed"|"refused", "reason": ..., "blessing_uri": ...}``:
+    the reason is the ``reason`` custom property of the deciding blessing (the one that
+    refused, else the model blessing, else the infra blessing); without any blessing wired
+    the status is ``passed`` with the reason "no blessing wired".
+    """
+    wired = [(key, blessings[key]) for key in BLESSING_KEYS if blessings.get(key) is not None]
+    refusing = [(k, b) for k, b in wired if io.custom_properties(b).get("blessed") != 1]
+    verdict: Dict[str, Any] = {"status": "passed" if blessed else "refused"}
+    if not wired:
+        verdict["reason"] = "no blessing wired"
+    else:
+        key, blessing = (refusing if not blessed and refusing else wired)[0]
+        reason = io.custom_properties(blessing).get("reason")
+        verdict["reason"] = (
+            str(reason) if reason not in (None, "") else f"{key} is {verdict['status']}"
+        )
+        verdict["blessing_uri"] = blessing.uri
+    return {VERDICT_KEY: verdict, PUSH_ID_KEY: uuid.uuid4().hex}
+
+
+def already_pushed(version: Any, metadata: Mapping[str, Any]) -> bool:
+    """Whether ``version`` existed before this push (its ``push_id`` is another push's)."""
+    return (version.metadata or {}).get(PUSH_ID_KEY) != metadata.get(PUSH_ID_KEY)
+
+
+def aliases_to_move(
+    registry: Any, version: Any, aliases: Sequence[str], already: bool
+) -> List[str]:
+    """The ``aliases`` a blessed push moves onto ``version``.
+
+    A new version gets all of them. A version that was already pushed (a re-run with unchanged
+    inputs) gets only the aliases that have never pointed at it (e.g. a run killed between the
+    push and the alias move): an alias that held it and was moved away since (a rollback, an
+    approval of another version) is not moved back by a no-op re-run.
+    """
+    if not already:
+        return list(aliases)
+    return [
+        alias
+        for alias in aliases
+        if not any(
+            entry.version == version.version
+            for entry in registry.alias_history(version.name, alias)
+        )
+    ]
+
+
+def record_outcome(
+    pushed: Any, version: Any, status: str, already: bool, registry_uri: str
+) -> None:
+    """Set the ``registry_*`` custom properties of ``pushed`` and write ``registry_version.json``.
+
+    ``registry_version`` (int), ``registry_verdict`` (``passed``/``refused``),
+    ``registry_already_pushed`` (1 when the content was already a version), ``registry_aliases``.
+    """
+    pushed.set_int_custom_property(VERSION_PROPERTY, int(version.version))
+    pushed.set_string_custom_property(VERDICT_PROPERTY, status)
+    pushed.set_int_custom_property(ALREADY_PUSHED_PROPERTY, int(bool(already)))
+    pushed.set_string_custom_property(ALIASES_PROPERTY, ",".join(version.aliases))
+    io.makedirs(pushed.uri)
+    record = version.to_dict()
+    record.pop("checksums", None)
+    record["registry_uri"] = registry_uri
+    record["already_pushed"] = bool(already)
+    io.write_json(io.join(pushed.uri, RECORD_FILE), record)
+
+
+def outcome_line(name: str, version: Any, status: str, already: bool, uri: str) -> str:
+    """The executor's one INFO line about a push."""
+    what = (
+        f"already pushed as version {version.version}"
+        if already
+        else (f"pushed as version {version.version}")
+    )
+    aliases = safe(", ".join(version.aliases) or "none")
+    name, uri = safe(name), safe(uri)
+    if status == "refused":
+        return (
+            f"RegistryPusher: refused candidate of {name} {what} in {uri}; no alias moved "
+            f"(aliases: {aliases}); 'registry approve' can still promote it"
+        )
+    return f"RegistryPusher: {name} {what} in {uri} (aliases: {aliases})"
