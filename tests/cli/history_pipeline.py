@@ -4,14 +4,15 @@
 Per run: CsvExampleGen (span ``{SPAN}``) -> StatisticsGen -> DriftValidator (vs the previous
 run's statistics) and a SkewValidator (eval vs train); an Importer brings the span's "trained"
 model (a folder with ``metrics.json``), BlessingGate judges it (AUC floor + champion) and
-RegistryPusher publishes blessed models with the ``champion`` alias.
+RegistryPusher publishes blessed models with the ``champion`` alias and records refused
+candidates (``record_refused=True``).
 
 =====  ======  ===================  =============================================
 span   month   model AUC            expected outcome
 =====  ======  ===================  =============================================
 1      1       0.80                 first model: blessed, pushed as version 1
 2      4       0.86                 beats the champion (0.80): pushed as version 2
-3      7       0.60                 below the 0.75 floor: refused, not pushed
+3      7       0.60                 below the 0.75 floor: refused, recorded as version 3
 =====  ======  ===================  =============================================
 
 The data has one feature with a hostile name (:data:`HOSTILE`), to check escaping.
@@ -95,6 +96,7 @@ def _components(base: Path, span: int) -> List:
         registry_uri=str(base / "registry"),
         model_name=MODEL_NAME,
         aliases=["champion"],
+        record_refused=True,
     )
     return [example_gen, stats_gen, previous, drift, skew, both, model, champion, gate, pusher]
 

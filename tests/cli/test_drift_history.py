@@ -95,7 +95,7 @@ def test_gates_pushes_and_alias_history_on_the_same_axis(history_page):
     assert [(p["state"], p["registry_version"]) for p in pushes] == [
         ("pushed", 1),
         ("pushed", 2),
-        ("not_pushed", None),
+        ("refused", 3),
     ]
     events = doc["registry"]["events"]
     assert [(e["action"], e["version"]) for e in events] == [
@@ -251,10 +251,18 @@ def test_summary_names_comparisons_reports_and_working_next_steps(history_run):
             timeout=300,
         )
         assert proc.returncode == 0, proc.stderr[-2000:]
-    # span 3 pushed nothing: no lineage command is suggested
-    assert "push    RegistryPusher: not pushed (model not blessed)" in third["text"]
+    # span 3 was refused (recorded as version 3): no lineage command; how to see why
+    assert "push    RegistryPusher: recorded as version 3 (refused)" in third["text"]
     assert not any(" lineage " in s for s in third["next_steps"])
     assert any("drift-history" in s for s in third["next_steps"])
+    show = next(s for s in third["next_steps"] if " registry show " in s)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tfx_addons_lab", *shlex.split(show)[1:]],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0 and "refused" in proc.stdout, proc.stderr[-2000:]
 
 
 def test_push_outcome_texts():

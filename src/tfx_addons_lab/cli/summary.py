@@ -155,7 +155,7 @@ def run_summary(
                 lines.append(safe(f"        report: {entry[kind]}"))
                 result["reports"].append(entry[kind])
 
-    lineage_refs = []
+    lineage_refs, refused_refs = [], []
     for node, art in sorted(_latest_by_producer(view, "PushedModel").items()):
         props = {
             name: prop(art, name)
@@ -192,6 +192,11 @@ def run_summary(
                 )
         else:
             lines.append(safe(f"push    {node}: {text}"))
+            if state == "refused" and entry["registry_uri"] and entry["model_name"]:
+                if entry["registry_version"]:
+                    refused_refs.append(
+                        (entry["registry_uri"], entry["model_name"], entry["registry_version"])
+                    )
 
     if registry_uri and model_name:
         try:
@@ -225,6 +230,10 @@ def run_summary(
             f"{shlex.quote(f'{name}@{version}')}"
         )
         steps.append(f"tfx-addons-lab registry list {shlex.quote(reg_uri)} {shlex.quote(name)}")
+    for reg_uri, name, version in refused_refs:  # why it was refused; how to approve it
+        steps.append(
+            f"tfx-addons-lab registry show {shlex.quote(reg_uri)} {shlex.quote(name)} {version}"
+        )
     reg = result["registry"]
     if reg and reg["versions"] and not lineage_refs:
         steps.append(
