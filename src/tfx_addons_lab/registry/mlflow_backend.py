@@ -6,13 +6,19 @@ when a registry of this kind is opened.
 How our operations map onto MLflow:
 
 * ``push``: the model folder is copied under the symlink policy of
-  :mod:`tfx_addons_lab.registry._files` (checksummed), logged as the artifacts ``model/`` of a
-  run in the experiment ``tfx-addons-lab-registry``, then registered with
-  ``create_model_version``. **MLflow allocates the version number** in its database, so
-  concurrent pushers never share a number; when MLflow's own retries for concurrent
-  registrations run out (the "Model Version creation error" race), the push retries.
+  :mod:`tfx_addons_lab.registry._files` (checksummed while copying, one read of every byte),
+  logged as the artifacts ``model/`` of a run in the experiment ``tfx-addons-lab-registry``,
+  then registered with ``create_model_version``. **MLflow allocates the version number** in its
+  database, so concurrent pushers never share a number; when MLflow's own retries for
+  concurrent registrations run out (the "Model Version creation error" race), the push
+  retries. A push makes the requests a hand-written log-and-register makes, plus the search
+  for an identical version and the upload of ``manifest.json``: the registered model is created
+  only when ``create_model_version`` says it is missing, the experiment id is remembered by the
+  registry object, the artifacts go to the repository named by ``create_run``'s answer (no
+  ``get_run``), and all version tags travel in the ``create_model_version`` call.
 * metadata, checksums, created-at and the content digest are model-version tags
-  (``tfx_addons_lab.*``); the manifest is also logged as the run artifact ``manifest.json``.
+  (``tfx_addons_lab.*``); the manifest is also logged as the run artifact ``manifest.json``
+  (uploaded with the model, in the same ``log_artifacts`` call).
 * aliases are MLflow aliases (``set_registered_model_alias``); their history, which MLflow does
   not keep, is append-only: **one registered-model tag per change**,
   ``tfx_addons_lab.alias_history.<alias>.<time_ns>-<random id>`` (a JSON entry), written
@@ -204,11 +210,14 @@ class MlflowRegistry(ModelRegistry):
         self._mlflow = mlflow
         # verify() downloads artifacts; MLflow's tqdm bar would garble CLI tables and logs
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+        # set_terminated() would print "View run ..." to stdout, after a get_run to build it
+        os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
         self.tracking_uri = tracking_uri
         self.uri = uri or f"mlflow+{tracking_uri}"
         self.experiment = experiment
         self.artifact_location = artifact_location
         self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+        self._experiment_cache: Optional[str] = None
 
     @classmethod
     def from_uri(cls, uri: str) -> MlflowRegistry:
@@ -255,27 +264,28 @@ class MlflowRegistry(ModelRegistry):
         first = " ".join(text.split())[:300] or type(exc).__name__
         return RegistryError(f"MLflow registry {self.uri}: {what} failed: {first}")
 
-    def _experiment_id(self) -> str:
+    def _experiment_id(self, fresh: bool = False) -> str:
+        """The id of the registry's experiment, created if missing; remembered unless ``fresh``."""
+        if self._experiment_cache is not None and not fresh:
+            return self._experiment_cache
         exp = self.client.get_experiment_by_name(self.experiment)
         if exp is not None:
+            self._experiment_cache = exp.experiment_id
             return exp.experiment_id
         try:
-            return self.client.create_experiment(
+            found = self.client.create_experiment(
                 self.experiment, artifact_location=self.artifact_location
             )
         except self._mlflow.exceptions.MlflowException:
             exp = self.client.get_experiment_by_name(self.experiment)  # created concurrently
             if exp is None:
                 raise
-            return exp.experiment_id
+            found = exp.experiment_id
+        self._experiment_cache = found
+        return found
 
-    def _ensure_model(self, name: str) -> None:
-        try:
-            self.client.get_registered_model(name)
-            return
-        except self._mlflow.exceptions.MlflowException as exc:
-            if not self._is_missing(exc):
-                raise self._wrap(exc, f"reading model {name!r}") from None
+    def _create_model(self, name: str) -> None:
+        """Create the registered model ``name`` (tagged as ours); one created meanwhile is fine."""
         try:
             self.client.create_registered_model(
                 name, tags={TAG_PREFIX + "managed": "1"}, description="pushed by tfx-addons-lab"
@@ -464,12 +474,19 @@ class MlflowRegistry(ModelRegistry):
         if not os.path.isdir(model_dir):
             raise InvalidInputError(f"model_dir {model_dir!r} is not an existing folder")
         meta["source_uri"] = str(meta.get("source_uri") or os.path.abspath(model_dir))
+        metadata_tag = json.dumps(meta, sort_keys=True)
+        if len(metadata_tag) >= _TAG_LIMIT:
+            raise InvalidInputError(
+                f"metadata of {name!r} is {len(metadata_tag)} characters as JSON; "
+                f"MLflow tags hold at most {_TAG_LIMIT}: attach less metadata"
+            )
+        # staging/model is the copy (hashed while copied: the checksums are of the bytes that
+        # are uploaded), staging/manifest.json goes up with it in one log_artifacts call
         staging = tempfile.mkdtemp(prefix="tfx-addons-lab-mlflow-")
         try:
             payload = os.path.join(staging, "model")
             checksums = _files.copy_tree(model_dir, payload, fsync=False)
             digest = _files.tree_digest(checksums)
-            self._ensure_model(name)
             same = self._find_same(name, meta["source_uri"], digest)
             if same is not None:
                 return same
@@ -481,23 +498,19 @@ class MlflowRegistry(ModelRegistry):
                 "checksums": checksums,
                 "content_digest": digest,
             }
-            run_id = self._log_run(name, payload, manifest)
+            with open(os.path.join(staging, "manifest.json"), "w") as f:
+                json.dump(manifest, f, indent=2)
             checksum_tag = json.dumps(checksums, sort_keys=True)
             tags = {
-                TAG_METADATA: json.dumps(meta, sort_keys=True),
+                TAG_METADATA: metadata_tag,
                 TAG_CHECKSUMS: checksum_tag if len(checksum_tag) < _TAG_LIMIT else "@artifact",
                 TAG_DIGEST: digest,
                 TAG_SOURCE: meta["source_uri"][:5000],
                 TAG_CREATED: created_at,
             }
-            if len(tags[TAG_METADATA]) >= _TAG_LIMIT:
-                raise InvalidInputError(
-                    f"metadata of {name!r} is {len(tags[TAG_METADATA])} characters as JSON; "
-                    f"MLflow tags hold at most {_TAG_LIMIT}: attach less metadata"
-                )
-            run = self.client.get_run(run_id)
+            run = self._log_run(name, staging, meta["source_uri"])
             source = run.info.artifact_uri.rstrip("/") + "/model"
-            mv = self._create_version(name, source, run_id, tags)
+            mv = self._create_version(name, source, run.info.run_id, tags)
             return self._to_version(mv)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -517,32 +530,65 @@ class MlflowRegistry(ModelRegistry):
                 return version
         return None
 
-    def _log_run(self, name: str, payload: str, manifest: dict) -> str:
+    def _log_run(self, name: str, staging: str, source_uri: str):
+        """Create a run, upload the files of ``staging`` as its artifacts, finish it; return it."""
         try:
-            run = self.client.create_run(
-                self._experiment_id(),
-                run_name=f"push-{name}",
-                tags={
-                    TAG_PREFIX + "model": name,
-                    TAG_SOURCE: manifest["metadata"]["source_uri"][:5000],
-                },
-            )
-            run_id = run.info.run_id
-            self.client.log_artifacts(run_id, payload, "model")
-            self.client.log_dict(run_id, manifest, "manifest.json")
-            self.client.set_terminated(run_id)
-            return run_id
+            run = self._create_run(name, source_uri)
+            self._upload(run, staging)
+            self.client.set_terminated(run.info.run_id)
+            return run
         except self._mlflow.exceptions.MlflowException as exc:
             raise self._wrap(exc, f"logging the artifacts of {name!r}") from None
 
+    def _create_run(self, name: str, source_uri: str):
+        remembered = self._experiment_cache is not None
+        tags = {TAG_PREFIX + "model": name, TAG_SOURCE: source_uri[:5000]}
+        try:
+            return self.client.create_run(self._experiment_id(), run_name=f"push-{name}", tags=tags)
+        except self._mlflow.exceptions.MlflowException as exc:
+            if not (remembered and self._is_missing(exc)):
+                raise
+        # the experiment this object remembered was removed meanwhile: look it up again
+        return self.client.create_run(
+            self._experiment_id(fresh=True), run_name=f"push-{name}", tags=tags
+        )
+
+    def _upload(self, run, staging: str) -> None:
+        """Upload the files of ``staging`` to the artifact root of ``run``.
+
+        The artifact repository is the one of the URI that ``create_run`` answered, so MLflow
+        does not fetch the run again to find it (``MlflowClient.log_artifacts`` would); an
+        MLflow without these functions gets ``log_artifacts``.
+        """
+        try:
+            from mlflow.store.artifact.artifact_repository_registry import (
+                get_artifact_repository,
+            )
+            from mlflow.utils.uri import add_databricks_profile_info_to_artifact_uri
+
+            uri = add_databricks_profile_info_to_artifact_uri(
+                run.info.artifact_uri, self.tracking_uri
+            )
+            repo = get_artifact_repository(uri, tracking_uri=self.tracking_uri)
+        except (ImportError, TypeError):
+            self.client.log_artifacts(run.info.run_id, staging)
+            return
+        repo.log_artifacts(staging)
+
     def _create_version(self, name: str, source: str, run_id: str, tags: Dict[str, str]):
+        """Register ``source`` as a new version of ``name`` (created here if it is missing)."""
         last: Optional[Exception] = None
+        created = False
         for attempt in range(_CREATE_ATTEMPTS):
             try:
                 return self.client.create_model_version(
                     name, source, run_id=run_id, tags=tags, await_creation_for=0
                 )
             except self._mlflow.exceptions.MlflowException as exc:
+                if self._is_missing(exc) and not created:
+                    self._create_model(name)  # the first push of this model
+                    created = True
+                    continue
                 text = str(exc)
                 if "creation error" not in text and "UNIQUE" not in text and "locked" not in text:
                     raise self._wrap(exc, f"registering a version of {name!r}") from None
