@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from pipeline_utils import custom_property, run_pipeline
@@ -66,13 +65,73 @@ def _reports(run, component_id):
     return out
 
 
+def _span_property(run, artifact_id):
+    (artifact,) = run.store.get_artifacts_by_id([artifact_id])
+    return artifact.properties["span"].int_value if "span" in artifact.properties else None
+
+
 @e2e
-def test_explore(three_spans):
+def test_same_span_offset_compares_with_the_span_two_back(three_spans):
     run = three_spans["run"]
-    for cid in ("OffsetValidator", "WindowValidator"):
-        for e in _executions(run, cid):
-            print(cid, _inputs_by_key(run, e.id))
-        for artifact, report in _reports(run, cid):
-            print(cid, report["current_name"], "|", report["baseline_name"], "|", report["status"], report["baseline_reason"], report["current_span"], report["baseline_spans"], report["warnings"])
-            print({k: v for k, v in artifact.custom_properties.items() if k in ("current_span", "baseline_spans")})
-    assert False
+    stats = [a.id for a in _outputs_of(run, "StatisticsGen", "ExampleStatistics")]
+    inputs = [_inputs_by_key(run, e.id) for e in _executions(run, "OffsetValidator")]
+    assert [i.get("baseline_statistics") for i in inputs] == [None, None, [stats[0]]]
+    # The resolver hands on this run's statistics too (DriftValidator reads their span).
+    assert [i["resolved_current"] for i in inputs] == [[s] for s in stats]
+    reports = _reports(run, "OffsetValidator")
+    # First runs: no baseline, and the report names the span that is missing.
+    for (artifact, report), span in zip(reports[:2], (1, 2), strict=True):
+        assert report["status"] == "no_baseline" and report["dataset_drifted"] is False
+        assert report["current_name"] == f"train@span {span}"
+        assert report["baseline_reason"] == (
+            f"no statistics of span {span - 2} (the span 2 before the current one)"
+        )
+        assert custom_property(artifact, "current_span") == span
+        assert custom_property(artifact, "baseline_spans") == ""
+    artifact, report = reports[2]
+    assert report["status"] == "ok"
+    assert (report["current_name"], report["baseline_name"]) == ("train@span 3", "train@span 1")
+    assert (report["current_span"], report["baseline_spans"]) == (3, "1")
+    assert custom_property(artifact, "current_span") == 3
+    assert custom_property(artifact, "baseline_spans") == "1"
+    assert custom_property(artifact, "summary").startswith(
+        "train-vs-baseline-train (train@span 3 vs train@span 1): "
+    )
+    # The spans were handed on in memory: ML Metadata still holds StatisticsGen's span 0.
+    assert {_span_property(run, s) for s in stats} <= {0, None}
+
+
+@e2e
+def test_rolling_window_merges_the_spans_before_the_current_one(three_spans):
+    from tfx_addons_lab.drift import load_statistics
+
+    run = three_spans["run"]
+    stats = _outputs_of(run, "StatisticsGen", "ExampleStatistics")
+    inputs = [_inputs_by_key(run, e.id) for e in _executions(run, "WindowValidator")]
+    assert [sorted(i.get("baseline_statistics", [])) for i in inputs] == [
+        [],
+        [stats[0].id],
+        [stats[0].id, stats[1].id],
+    ]
+    reports = _reports(run, "WindowValidator")
+    first, second, third = (report for _, report in reports)
+    assert first["status"] == "no_baseline"
+    assert first["baseline_reason"] == (
+        "no statistics of spans -1 to 0 (the 2 spans before the current one, merged)"
+    )
+    # Second run: a partial window, said so.
+    assert second["baseline_name"] == "train@span 1" and second["current_name"] == "train@span 2"
+    assert any("spans 0 of 0-1 have no statistics" in w for w in second["warnings"])
+    artifact, third = reports[2]
+    assert (third["current_name"], third["baseline_name"]) == ("train@span 3", "train@spans 1-2")
+    assert custom_property(artifact, "baseline_spans") == "1-2"
+    assert custom_property(artifact, "current_span") == 3
+    # The merged baseline holds both spans' train rows: counts are sums.
+    train = [
+        load_statistics(str(Path(a.uri) / "Split-train" / "FeatureStats.pb")).datasets[0]
+        for a in stats[:2]
+    ]
+    temp = next(f for f in third["features"] if f["name"] == "temp")
+    assert temp["baseline"]["num_examples"] == sum(d.num_examples for d in train)
+    # January + February vs March: a month apart, the temperature moved (KS on the merged CDF).
+    assert temp["method"] == "ks" and temp["statistic"] > 0.1

@@ -341,3 +341,32 @@ def test_baselines_that_cannot_be_merged_fail_the_run(local_root):
             [(2011, 0.0, 500), (2012, 0.0, 500)],
             {"mode": "rolling_window", "window": 2},
         )
+
+
+def test_span_handed_on_by_a_span_resolver_names_the_current_side(local_root):
+    """TFX 1.16's StatisticsGen leaves span 0; the resolver's ``current`` output has it."""
+    stats = make.statistics(io.join(local_root, "stats"), {"train": make.frames(0.0)}, 11)
+    same = standard_artifacts.ExampleStatistics()
+    same.id, same.span = 11, 2013
+    base = make.statistics(io.join(local_root, "base"), {"train": make.frames(0.0)}, 7, 2012)
+    outputs = {
+        spec.ANOMALIES_KEY: [
+            make.output(standard_artifacts.ExampleAnomalies, io.join(local_root, "anom"))
+        ],
+        spec.DRIFT_REPORT_KEY: [make.output(DriftReport, io.join(local_root, "report"))],
+    }
+    props = {
+        spec.DRIFT_CONFIG_KEY: spec.config_json(None),
+        spec.COMPARISONS_KEY: json.dumps(spec.normalize_comparisons(None, True)),
+        spec.FAIL_ON_DRIFT_KEY: 0,
+    }
+    inputs = {spec.STATISTICS_KEY: [stats], spec.BASELINE_STATISTICS_KEY: [base]}
+    DriftValidatorExecutor().Do(dict(inputs), outputs, props)
+    data = io.read_json(io.join(local_root, "report", "report.json"))
+    assert (data["current_name"], data["current_span"]) == ("train (statistics 11)", None)
+    assert data["baseline_name"] == "train@span 2012"
+    inputs[spec.RESOLVED_CURRENT_KEY] = [same]
+    DriftValidatorExecutor().Do(inputs, outputs, props)
+    data = io.read_json(io.join(local_root, "report", "report.json"))
+    assert (data["current_name"], data["current_span"]) == ("train@span 2013", 2013)
+    assert outputs[spec.ANOMALIES_KEY][0].span == 2013

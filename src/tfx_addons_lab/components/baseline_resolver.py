@@ -56,8 +56,9 @@ class PreviousStatisticsStrategy(resolver.ResolverStrategy, metaclass=_Explainin
       ``LatestArtifactStrategy`` for this mode instead; this one exists for subclasses.
 
     Spans are read from the artifacts or, as TFX 1.16's StatisticsGen leaves them at 0, from
-    the Examples they were computed from (ML Metadata lineage); the chosen artifacts are
-    handed on with that span set, so DriftValidator can name them. An empty list (no
+    the Examples they were computed from (ML Metadata lineage); the chosen artifacts and the
+    current ones (output ``current``, which DriftValidator reads as ``resolved_current``) are
+    handed on with that span set, so DriftValidator can name both sides. An empty list (no
     baseline yet, or the wanted span missing) leads DriftValidator to report
     ``no_baseline`` with the reason.
     """
@@ -91,10 +92,11 @@ class PreviousStatisticsStrategy(resolver.ResolverStrategy, metaclass=_Explainin
             span_offset=policy.span_offset,
             window=policy.window,
         )
-        for artifact in baseline:
-            # TFX 1.16's StatisticsGen leaves ``span`` at 0; hand on the lineage span.
-            if not artifact.span and spans.get(artifact.id):
-                artifact.span = spans[artifact.id]
+        for artifact in [*baseline, *current]:
+            # TFX 1.16's StatisticsGen leaves ``span`` at 0; hand on the lineage span (in
+            # memory: DriftValidator names the sides with it).
+            if not artifact.span and span_of(artifact):
+                artifact.span = span_of(artifact)
         return {"statistics": baseline, "current": current}
 
 

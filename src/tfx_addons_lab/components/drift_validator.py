@@ -143,6 +143,7 @@ class DriftValidator(base_component.BaseComponent):
             statistics=statistics,
             baseline_statistics=baseline_statistics,
             schema=schema,
+            resolved_current=spec.resolved_current_channel(baseline_statistics),
             drift_config=spec.config_json(drift_config),
             comparisons=json.dumps(normalized),
             fail_on_drift=int(bool(fail_on_drift)),

@@ -236,7 +236,8 @@ def format_spans(spans: Sequence[int]) -> str:
     if not spans:
         return ""
     if len(spans) > 1 and spans[-1] - spans[0] == len(spans) - 1:
-        return f"{spans[0]}-{spans[-1]}"
+        joiner = " to " if spans[0] < 0 else "-"  # "-3 to -1", never "-3--1"
+        return f"{spans[0]}{joiner}{spans[-1]}"
     return ", ".join(str(s) for s in spans)
 
 

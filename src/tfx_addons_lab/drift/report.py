@@ -469,8 +469,14 @@ def index_document(
 
 
 def combined_summary(named: Sequence[Tuple[str, DriftResult]]) -> str:
-    """One line: ``name: summary`` of each result, separated by `` | `` (safe to print)."""
-    return " | ".join(f"{textfmt.safe(name)}: {r.summary_line()}" for name, r in named)
+    """One line: ``name (current vs baseline): summary`` of each result, e.g.
+    ``train-vs-baseline-train (train@span 2013 vs train@spans 2010-2012): no dataset drift:
+    ...``, separated by `` | `` (safe to print)."""
+    return " | ".join(
+        f"{textfmt.safe(name)} ({textfmt.safe(r.current_name)} vs "
+        f"{textfmt.safe(r.baseline_name)}): {r.summary_line()}"
+        for name, r in named
+    )
 
 
 def describe_feature(feature: FeatureDrift) -> str:

@@ -68,6 +68,7 @@ class DriftValidatorExecutor(base_executor.BaseExecutor):
         self._log_startup(input_dict, output_dict, exec_properties)
         self.register_extra_methods()
         statistics = artifact_utils.get_single_instance(input_dict[spec.STATISTICS_KEY])
+        spec.adopt_span(statistics, input_dict.get(spec.RESOLVED_CURRENT_KEY))
         # Several baselines (a rolling window) are merged per split by ``merge_baselines``.
         baselines = list(input_dict.get(spec.BASELINE_STATISTICS_KEY) or [])
         policy = BaselinePolicy.from_json(exec_properties.get(spec.BASELINE_POLICY_KEY))

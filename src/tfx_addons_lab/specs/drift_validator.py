@@ -19,6 +19,8 @@ from tfx_addons_lab.specs.artifacts import DriftReport
 STATISTICS_KEY = "statistics"
 BASELINE_STATISTICS_KEY = "baseline_statistics"
 SCHEMA_KEY = "schema"
+#: This run's statistics as a span-mode baseline resolver hands them on (with their span).
+RESOLVED_CURRENT_KEY = "resolved_current"
 ANOMALIES_KEY = "anomalies"
 DRIFT_REPORT_KEY = "drift_report"
 DRIFT_CONFIG_KEY = "drift_config"
@@ -58,6 +60,9 @@ class DriftValidatorSpec(ComponentSpec):
             type=standard_artifacts.ExampleStatistics, optional=True
         ),
         SCHEMA_KEY: ChannelParameter(type=standard_artifacts.Schema, optional=True),
+        RESOLVED_CURRENT_KEY: ChannelParameter(
+            type=standard_artifacts.ExampleStatistics, optional=True
+        ),
     }
     OUTPUTS = {
         ANOMALIES_KEY: ChannelParameter(type=standard_artifacts.ExampleAnomalies),
@@ -228,6 +233,27 @@ def baseline_policy_json(baseline_statistics: Any) -> str:
     producer = getattr(baseline_statistics, "producer_component", None)
     policy = getattr(producer, "baseline_policy", None)
     return policy.to_json() if policy is not None else ""
+
+
+def resolved_current_channel(baseline_statistics: Any) -> Any:
+    """The resolver's ``current`` output when ``baseline_statistics`` comes from a span-mode
+    :func:`~tfx_addons_lab.components.baseline_resolver.baseline_statistics_resolver` (it
+    carries this run's statistics with the span read through lineage), else ``None``."""
+    from tfx_addons_lab.drift.baselines import SPAN_MODES
+
+    producer = getattr(baseline_statistics, "producer_component", None)
+    policy = getattr(producer, "baseline_policy", None)
+    if policy is None or policy.mode not in SPAN_MODES:
+        return None
+    return producer.outputs.get("current")
+
+
+def adopt_span(statistics: Any, resolved: Optional[Sequence[Any]]) -> None:
+    """Give ``statistics`` the span a resolver found for the same artifact when it has none
+    (TFX 1.16's StatisticsGen leaves ``span`` at 0); in memory only."""
+    for other in resolved or ():
+        if other.id == statistics.id and not statistics.span and artifact_span(other):
+            statistics.span = artifact_span(other)
 
 
 def schema_hints(config_dict: Mapping[str, Any], schema: Any) -> Dict[str, Any]:
