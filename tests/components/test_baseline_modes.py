@@ -77,7 +77,7 @@ def test_same_span_offset_compares_with_the_span_two_back(three_spans):
     inputs = [_inputs_by_key(run, e.id) for e in _executions(run, "OffsetValidator")]
     assert [i.get("baseline_statistics") for i in inputs] == [None, None, [stats[0]]]
     # The resolver hands on this run's statistics too (DriftValidator reads their span).
-    assert [i["resolved_current"] for i in inputs] == [[s] for s in stats]
+    assert [i.get("resolved_current") for i in inputs] == [[s] for s in stats], inputs
     reports = _reports(run, "OffsetValidator")
     # First runs: no baseline, and the report names the span that is missing.
     for (artifact, report), span in zip(reports[:2], (1, 2), strict=True):
