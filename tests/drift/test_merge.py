@@ -148,3 +148,19 @@ def test_mixture_quantiles_of_uniforms_and_point_masses():
     # Weighted by the counts: 30 values on [0, 1] and 10 on [1, 3].
     q = mixture_quantiles([[(0.0, 1.0, 30.0)], [(1.0, 3.0, 10.0)]], [0.375, 0.875])
     assert q.tolist() == pytest.approx([0.5, 2.0])
+
+
+def test_standard_histograms_are_rebucketed_over_the_merged_range(window):
+    merged = _features(merge_statistics(window["stats"]).statistics)
+    want = _features(window["concat_stats"])
+    for name in ("temp", "distance"):
+        got_h = [h for h in merged[name].num_stats.histograms if h.type == h.STANDARD][0]
+        want_h = [h for h in want[name].num_stats.histograms if h.type == h.STANDARD][0]
+        assert len(got_h.buckets) == len(want_h.buckets)
+        assert got_h.buckets[0].low_value == want_h.buckets[0].low_value
+        assert got_h.buckets[-1].high_value == pytest.approx(want_h.buckets[-1].high_value)
+        got = np.array([b.sample_count for b in got_h.buckets])
+        assert got.sum() == pytest.approx(9000)
+        # Mass spread uniformly inside the spans' buckets: each bucket within 2% of the rows.
+        exact = np.array([b.sample_count for b in want_h.buckets])
+        assert np.max(np.abs(got - exact)) / 9000 < 0.02, name

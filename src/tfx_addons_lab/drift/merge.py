@@ -12,7 +12,8 @@ they had been computed on the concatenated rows:
   mixture of the per-span CDFs (each piecewise linear within its buckets, a zero-width
   bucket being a point mass), weighted by the spans' counts, then cut again into the same
   number of equal-mass buckets; ``STANDARD`` histograms are re-bucketed over the merged
-  ``[min, max]`` from the same mixture; ``median`` is the mixture's median. These are as
+  ``[min, max]`` from the same mixture (each span's mass read from its finest histogram,
+  usually the quantiles one); ``median`` is the mixture's median. These are as
   accurate as the inputs' buckets (about 1/buckets of the mass).
 * flagged: when a side lists only its top categories (``rank_histogram``/``top_values``
   holding fewer values than the feature has), the merged counts are lower bounds for the
@@ -188,15 +189,28 @@ def _merge_standard(out, histograms, n_buckets: int, vmin: float, vmax: float) -
         b.low_value, b.high_value, b.sample_count = float(lo), float(hi), float(max(c, 0.0))
 
 
+def _finest(histograms) -> List[Tuple[object, object]]:
+    """``(histogram, mass source)`` per histogram: the mass of a span is read from its finest
+    finite histogram (usually the 100-bucket QUANTILES one), whatever type is being merged."""
+    finite = [h for h in histograms if h.buckets and _all_finite(_buckets_of(h))]
+    best = max(finite, key=lambda h: len(h.buckets), default=None)
+    return [(h, best if best is not None else h) for h in histograms]
+
+
 def _merge_histogram_list(out_list, in_lists, notes: List[str], where: str, vmin, vmax) -> None:
-    """Merge repeated ``Histogram`` fields: one merged histogram per type present."""
+    """Merge repeated ``Histogram`` fields: one merged histogram per type present.
+
+    ``in_lists`` holds, per span, ``(histogram, mass source)`` pairs (see :func:`_finest`).
+    """
     from tensorflow_metadata.proto.v0 import statistics_pb2
 
     for htype in (statistics_pb2.Histogram.STANDARD, statistics_pb2.Histogram.QUANTILES):
-        hists = [h for hs in in_lists for h in hs if h.type == htype]
-        if not hists:
+        pairs = [pair for hs in in_lists for pair in hs if pair[0].type == htype]
+        if not pairs:
             continue
-        if not all(_all_finite(_buckets_of(h)) for h in hists):
+        hists = [h for h, _ in pairs]
+        sources = [src for _, src in pairs]
+        if not all(_all_finite(_buckets_of(h)) for h in sources):
             name = statistics_pb2.Histogram.HistogramType.Name(htype)
             notes.append(
                 f"{where}: {name} histogram not merged (a bucket bound is infinite, so the "
@@ -206,9 +220,11 @@ def _merge_histogram_list(out_list, in_lists, notes: List[str], where: str, vmin
         n = max(len(h.buckets) for h in hists)
         merged = out_list.add()
         if htype == statistics_pb2.Histogram.QUANTILES:
-            _merge_quantiles(merged, hists, n)
+            _merge_quantiles(merged, sources, n)
         else:
-            _merge_standard(merged, hists, n, vmin, vmax)
+            _merge_standard(merged, sources, n, vmin, vmax)
+        merged.num_nan = sum(int(h.num_nan) for h in hists)
+        merged.num_undefined = sum(int(h.num_undefined) for h in hists)
 
 
 # ----------------------------------------------------------------------------- common stats
@@ -256,7 +272,7 @@ def _merge_num(out, stats: Sequence, absent: float, notes: List[str], where: str
         out.min = min(float(s.min) for s in with_values)
         out.max = max(float(s.max) for s in with_values)
     _merge_histogram_list(
-        out.histograms, [s.histograms for s in stats], notes, where, out.min, out.max
+        out.histograms, [_finest(s.histograms) for s in stats], notes, where, out.min, out.max
     )
     quantiles = [
         _buckets_of(h) for s in stats for h in s.histograms if h.type == h.QUANTILES and h.buckets
