@@ -259,6 +259,13 @@ def test_custom_metric_through_executor_subclass(span_runs):
         "train-vs-baseline-train",
         "eval-vs-baseline-eval",
     ]
+    # previous_span reads spans through lineage and hands them on: both sides are named.
+    assert [(c["current_name"], c["baseline_name"]) for c in index["comparisons"]] == [
+        ("train@span 2", "train@span 1"),
+        ("eval@span 2", "eval@span 1"),
+    ]
+    assert custom_property(artifact, "current_span") == 2
+    assert custom_property(artifact, "baseline_spans") == "1"
     assert custom_property(artifact, "drift_share") == pytest.approx(
         max(c["drift_share"] for c in index["comparisons"])
     )
