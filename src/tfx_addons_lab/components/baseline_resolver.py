@@ -58,7 +58,8 @@ class PreviousStatisticsStrategy(resolver.ResolverStrategy, metaclass=_Explainin
     Spans are read from the artifacts or, as TFX 1.16's StatisticsGen leaves them at 0, from
     the Examples they were computed from (ML Metadata lineage); the chosen artifacts and the
     current ones (output ``current``, which DriftValidator reads as ``resolved_current``) are
-    handed on with that span set, so DriftValidator can name both sides. An empty list (no
+    handed on with that span set, so DriftValidator can name both sides (TFX then records
+    that ``span`` property in ML Metadata, as it registers a consumer's input artifacts). An empty list (no
     baseline yet, or the wanted span missing) leads DriftValidator to report
     ``no_baseline`` with the reason.
     """
@@ -93,8 +94,9 @@ class PreviousStatisticsStrategy(resolver.ResolverStrategy, metaclass=_Explainin
             window=policy.window,
         )
         for artifact in [*baseline, *current]:
-            # TFX 1.16's StatisticsGen leaves ``span`` at 0; hand on the lineage span (in
-            # memory: DriftValidator names the sides with it).
+            # TFX 1.16's StatisticsGen leaves ``span`` at 0; hand on the lineage span, which
+            # DriftValidator names the sides with. TFX registers the consumer's input
+            # artifacts, so ML Metadata records this span property too.
             if not artifact.span and span_of(artifact):
                 artifact.span = span_of(artifact)
         return {"statistics": baseline, "current": current}

@@ -250,7 +250,7 @@ def resolved_current_channel(baseline_statistics: Any) -> Any:
 
 def adopt_span(statistics: Any, resolved: Optional[Sequence[Any]]) -> None:
     """Give ``statistics`` the span a resolver found for the same artifact when it has none
-    (TFX 1.16's StatisticsGen leaves ``span`` at 0); in memory only."""
+    (TFX 1.16's StatisticsGen leaves ``span`` at 0); on the in-memory artifact."""
     for other in resolved or ():
         if other.id == statistics.id and not statistics.span and artifact_span(other):
             statistics.span = artifact_span(other)
