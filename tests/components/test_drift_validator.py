@@ -178,8 +178,10 @@ def test_second_run_compares_span_two_with_span_one(span_runs):
     report = json.loads((Path(report_artifact.uri) / "report.json").read_text())
     assert report["dataset_drifted"] is True
     assert report["drift_share"] == pytest.approx(share)
-    assert report["current_name"] == f"train (statistics {stats[1].id})"
-    assert report["baseline_name"] == f"train (statistics {stats[0].id})"
+    # previous_run reads no lineage: the artifact id names a side, unless the pipeline's
+    # previous_span resolver (CustomMetricValidator) already recorded its span in ML Metadata.
+    assert report["current_name"] in (f"train (statistics {stats[1].id})", "train@span 2")
+    assert report["baseline_name"] in (f"train (statistics {stats[0].id})", "train@span 1")
     by_name = {f["name"]: f for f in report["features"]}
     assert set(by_name) >= {"temp", "dep_delay", "carrier", "origin"}
     # Large baseline (> 1000 rows): Evidently's defaults, every measurement recorded.
