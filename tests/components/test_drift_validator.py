@@ -178,8 +178,10 @@ def test_second_run_compares_span_two_with_span_one(span_runs):
     report = json.loads((Path(report_artifact.uri) / "report.json").read_text())
     assert report["dataset_drifted"] is True
     assert report["drift_share"] == pytest.approx(share)
-    assert report["current_name"] == f"train (statistics {stats[1].id})"
-    assert report["baseline_name"] == f"train (statistics {stats[0].id})"
+    # previous_run reads no lineage: the artifact id names a side, unless the pipeline's
+    # previous_span resolver (CustomMetricValidator) already recorded its span in ML Metadata.
+    assert report["current_name"] in (f"train (statistics {stats[1].id})", "train@span 2")
+    assert report["baseline_name"] in (f"train (statistics {stats[0].id})", "train@span 1")
     by_name = {f["name"]: f for f in report["features"]}
     assert set(by_name) >= {"temp", "dep_delay", "carrier", "origin"}
     # Large baseline (> 1000 rows): Evidently's defaults, every measurement recorded.
@@ -259,6 +261,13 @@ def test_custom_metric_through_executor_subclass(span_runs):
         "train-vs-baseline-train",
         "eval-vs-baseline-eval",
     ]
+    # previous_span reads spans through lineage and hands them on: both sides are named.
+    assert [(c["current_name"], c["baseline_name"]) for c in index["comparisons"]] == [
+        ("train@span 2", "train@span 1"),
+        ("eval@span 2", "eval@span 1"),
+    ]
+    assert custom_property(artifact, "current_span") == 2
+    assert custom_property(artifact, "baseline_spans") == "1"
     assert custom_property(artifact, "drift_share") == pytest.approx(
         max(c["drift_share"] for c in index["comparisons"])
     )
@@ -346,6 +355,48 @@ def test_select_baseline_previous_span_skips_reruns_of_the_current_span():
     assert select_baseline([s1], [s1], "previous_span") == []  # first run
     assert select_baseline([*history, s2_again], [s2_again], "previous_run") == [s3]
     assert select_baseline([], [], "previous_span") == []
+
+
+def test_select_baseline_same_span_offset_and_rolling_window():
+    from tfx_addons_lab.components.baseline_resolver import select_baseline
+
+    history = [_stats_artifact(i, 100 * i, 2000 + i) for i in range(10, 14)]  # spans 2010-2013
+    redo = _stats_artifact(20, 2000, 2011)  # span 2011 re-processed, still before the current
+    current = _stats_artifact(21, 2100, 2014)
+    everything = [*history, redo, current]
+    assert select_baseline(everything, [current], "same_span_offset", span_offset=3) == [redo]
+    assert select_baseline(everything, [current], "same_span_offset", span_offset=9) == []
+    # The window: the latest version of each span 2011-2013, oldest span first.
+    window = select_baseline(everything, [current], "rolling_window", window=3)
+    assert [a.id for a in window] == [20, 12, 13]
+
+
+def test_resolver_arguments_are_checked_when_the_pipeline_is_built(tmp_path):
+    from tfx import v1 as tfx
+
+    from tfx_addons_lab.components import DriftValidator, baseline_statistics_resolver
+    from tfx_addons_lab.components.baseline_resolver import RollingWindowStrategy
+    from tfx_addons_lab.errors import InvalidInputError
+
+    example_gen = tfx.components.CsvExampleGen(input_base=str(tmp_path))
+    stats_gen = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    with pytest.raises(InvalidInputError, match="needs span_offset as a whole number"):
+        baseline_statistics_resolver(stats_gen, mode="same_span_offset")
+    with pytest.raises(InvalidInputError, match="window=3 applies only to mode='rolling_window'"):
+        baseline_statistics_resolver(stats_gen, window=3)
+    node = baseline_statistics_resolver(stats_gen, mode="rolling_window", window=3)
+    assert node.id == "StatisticsGen_window3_baseline_resolver"
+    assert node.baseline_policy.to_dict() == {"mode": "rolling_window", "window": 3}
+    # DriftValidator records the policy, so its reports can say which span is missing.
+    drift = DriftValidator(
+        statistics=stats_gen.outputs["statistics"], baseline_statistics=node.outputs["statistics"]
+    )
+    assert json.loads(drift.exec_properties["baseline_policy"]) == {
+        "mode": "rolling_window",
+        "window": 3,
+    }
+    assert "mode='rolling_window'" in repr(RollingWindowStrategy)
+    assert "mode='previous_run'" in repr(RollingWindowStrategy)
 
 
 def test_comparisons_are_validated_when_the_pipeline_is_built():

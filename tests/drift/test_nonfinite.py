@@ -160,7 +160,10 @@ def test_not_evaluated_everywhere_in_the_report(make_stats):
     page = render_html(report)
     assert "Dataset drift assumed" in page and "not evaluated" in page
     anomalies = to_anomalies(report)
-    assert anomalies.dataset_anomaly_info.description == report.summary_line()
+    # Both sides named (baseline and current), then the verdict line.
+    assert anomalies.dataset_anomaly_info.description == (
+        f"{report.baseline_name} and {report.current_name}: {report.summary_line()}"
+    )
     # Consumers that bless on "no anomaly_info" must not bless a fail-closed result.
     assert set(anomalies.anomaly_info) == {"all_pos", "mixed"}
     assert anomalies.anomaly_info["all_pos"].short_description == "Drift not evaluated"

@@ -156,7 +156,10 @@ def test_anomalies_proto_round_trips_through_tfdv(report, tmp_path):
     assert js.type == M.JENSEN_SHANNON_DIVERGENCE
     assert js.value == pytest.approx(report.feature("stable_cat").value ** 2)
     assert measured["no_shift"].drift_measurements[0].type == M.UNKNOWN
-    assert anomalies.dataset_anomaly_info.description == report.summary_line()
+    # Both sides named (baseline and current), then the verdict line.
+    assert anomalies.dataset_anomaly_info.description == (
+        f"{report.baseline_name} and {report.current_name}: {report.summary_line()}"
+    )
 
     path = str(tmp_path / "anomalies.pbtxt")
     tfdv.write_anomalies_text(anomalies, path)

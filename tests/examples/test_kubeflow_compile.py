@@ -101,7 +101,15 @@ def test_penguin_cli_compile_flag(tmp_path):
     assert json.loads(target.read_text())["pipelineSpec"]["pipelineInfo"]["name"]
 
 
-def test_previous_span_resolver_says_how_to_compile_for_kubeflow(tmp_path):
+@pytest.mark.parametrize(
+    "mode, kwargs",
+    [
+        ("previous_span", {}),
+        ("same_span_offset", {"span_offset": 12}),
+        ("rolling_window", {"window": 3}),
+    ],
+)
+def test_span_resolvers_say_how_to_compile_for_kubeflow(tmp_path, mode, kwargs):
     """KubeflowV2DagRunner compiles only stock resolver strategies: the error names the fix."""
     from tfx import v1 as tfx
 
@@ -109,14 +117,31 @@ def test_previous_span_resolver_says_how_to_compile_for_kubeflow(tmp_path):
 
     gen = tfx.components.CsvExampleGen(input_base=str(tmp_path))
     stats = tfx.components.StatisticsGen(examples=gen.outputs["examples"])
-    previous = baseline_statistics_resolver(stats, mode="previous_span")
+    previous = baseline_statistics_resolver(stats, mode=mode, **kwargs)
     drift = DriftValidator(
         statistics=stats.outputs["statistics"], baseline_statistics=previous.outputs["statistics"]
     )
     pipeline = tfx.dsl.Pipeline(
         pipeline_name="span", pipeline_root=str(tmp_path), components=[gen, stats, previous, drift]
     )
-    with pytest.raises(
-        TypeError, match=r"use baseline_statistics_resolver\(stats_gen, mode='previous_run'\)"
-    ):
+    with pytest.raises(TypeError, match=f"mode='{mode}'.*cannot be compiled") as info:
         _compile(pipeline, tmp_path / "span.json")
+    assert "use baseline_statistics_resolver(stats_gen, mode='previous_run')" in str(info.value)
+
+
+def test_previous_run_resolver_compiles_for_kubeflow_with_its_policy(tmp_path):
+    from tfx import v1 as tfx
+
+    from tfx_addons_lab.components import DriftValidator, baseline_statistics_resolver
+
+    gen = tfx.components.CsvExampleGen(input_base=str(tmp_path))
+    stats = tfx.components.StatisticsGen(examples=gen.outputs["examples"])
+    previous = baseline_statistics_resolver(stats)
+    drift = DriftValidator(
+        statistics=stats.outputs["statistics"], baseline_statistics=previous.outputs["statistics"]
+    )
+    pipeline = tfx.dsl.Pipeline(
+        pipeline_name="run", pipeline_root=str(tmp_path), components=[gen, stats, previous, drift]
+    )
+    text = json.dumps(_compile(pipeline, tmp_path / "run.json"))
+    assert "baseline_policy" in text and "previous_run" in text

@@ -291,3 +291,40 @@ def test_hook_write_outputs(local_root):
 
     _run_hook(AlsoAuditLog(), local_root)
     assert io.read_json(io.join(local_root, "out_report", "audit.json")) == {"blessed": True}
+
+
+def test_drift_reasons_name_the_spans_compared(local_root):
+    drifted = {
+        "dataset_drifted": True,
+        "status": "ok",
+        "drifted_features": ["temp"],
+        "current_name": "train@span 2013",
+        "baseline_name": "train@spans 2010-2012",
+    }
+    blessing, report = _run(
+        BlessingGateExecutor(),
+        local_root,
+        _inputs(local_root, metrics={"auc": 0.9}, drift=(drifted,)),
+    )
+    check = next(c for c in report["checks"] if c["name"] == "no_drift")
+    assert not _blessed(blessing)
+    assert check["reason"] == (
+        "dataset drift detected: temp; compared train@span 2013 vs train@spans 2010-2012"
+    )
+    missing = {
+        "dataset_drifted": False,
+        "status": "no_baseline",
+        "current_name": "train@span 2013",
+        "baseline_name": "no baseline",
+        "baseline_reason": "no statistics of span 2001 (the span 12 before the current one)",
+    }
+    root = io.join(local_root, "again")
+    blessing, report = _run(
+        BlessingGateExecutor(), root, _inputs(root, metrics={"auc": 0.9}, drift=(missing,))
+    )
+    check = next(c for c in report["checks"] if c["name"] == "no_drift")
+    assert not _blessed(blessing)
+    assert check["reason"].endswith(
+        "; compared train@span 2013 vs no baseline (no statistics of span 2001 (the span 12 "
+        "before the current one))"
+    )

@@ -207,3 +207,166 @@ def test_component_subclass_with_its_own_executor_spec_registers_its_metric():
         drift_config={"numeric_method": "mean_shift"},
     )
     assert json.loads(node.exec_properties[spec.DRIFT_CONFIG_KEY])["numeric_method"] == "mean_shift"
+
+
+# ------------------------------------------------------------ baselines and span names
+
+
+def _window_run(executor, root, baselines, policy, current_span=2013, current_shift=2.0):
+    """Do() with a rolling-window/same-span baseline: ``baselines`` = [(span, shift, seed)]."""
+    from tfx_addons_lab.drift.baselines import BaselinePolicy
+
+    stats = make.statistics(
+        io.join(root, "stats"), {"train": make.frames(current_shift, seed=9)}, 40, current_span
+    )
+    inputs = {
+        spec.STATISTICS_KEY: [stats],
+        spec.BASELINE_STATISTICS_KEY: [
+            make.statistics(
+                io.join(root, f"base{span}"),
+                {"train": make.frames(shift, n, seed=span)},
+                span - 1990,
+                span,
+            )
+            for span, shift, n in baselines
+        ],
+    }
+    outputs = {
+        spec.ANOMALIES_KEY: [
+            make.output(standard_artifacts.ExampleAnomalies, io.join(root, "anom"))
+        ],
+        spec.DRIFT_REPORT_KEY: [make.output(DriftReport, io.join(root, "report"))],
+    }
+    props = {
+        spec.DRIFT_CONFIG_KEY: spec.config_json({"numeric_method": "ks"}),
+        spec.COMPARISONS_KEY: json.dumps(spec.normalize_comparisons(None, True)),
+        spec.FAIL_ON_DRIFT_KEY: 0,
+        spec.BASELINE_POLICY_KEY: BaselinePolicy.build(**policy).to_json(),
+    }
+    executor.Do(inputs, outputs, props)
+    report = outputs[spec.DRIFT_REPORT_KEY][0]
+    data = io.read_json(io.join(report.uri, "report.json"))
+    anomalies = outputs[spec.ANOMALIES_KEY][0]
+    data["_anomalies_path"] = io.join(anomalies.uri, "Split-train", "SchemaDiff.pb")
+    return report, data
+
+
+def test_rolling_window_baselines_are_merged_and_sides_named_by_span(root):
+    import numpy as np
+    from scipy import stats as sps
+
+    parts = [(2010, 0.0, 1500), (2011, 0.2, 2500), (2012, -0.1, 2000)]
+    report, data = _window_run(
+        DriftValidatorExecutor(), root, parts, {"mode": "rolling_window", "window": 3}
+    )
+    assert data["current_name"] == "train@span 2013"
+    assert data["baseline_name"] == "train@spans 2010-2012"
+    assert data["current_span"] == 2013 and data["baseline_spans"] == "2010-2012"
+    assert data["current_split"] == data["baseline_split"] == "train"
+    assert report.get_int_custom_property("current_span") == 2013
+    assert report.get_string_custom_property("baseline_spans") == "2010-2012"
+    temp = next(f for f in data["features"] if f["name"] == "temp")
+    assert temp["baseline"]["count"] == 6000  # the merged counts: every span's rows
+    # KS of the merged baseline vs the current span, against scipy on the raw rows.
+    raw = np.concatenate([make.frames(s, n, seed=sp)["temp"] for sp, s, n in parts])
+    want = sps.ks_2samp(raw, make.frames(2.0, seed=9)["temp"]).statistic
+    assert abs(temp["statistic"] - want) <= 0.02
+    from tfx_addons_lab.drift.anomalies import parse_anomalies
+
+    proto = parse_anomalies(io.read_bytes(data["_anomalies_path"]))
+    assert (
+        "between train@spans 2010-2012 and train@span 2013"
+        in proto.anomaly_info["temp"].description
+    )
+
+
+def test_rolling_window_with_a_missing_span_says_so(local_root):
+    _, data = _window_run(
+        DriftValidatorExecutor(),
+        local_root,
+        [(2010, 0.0, 1000), (2012, 0.0, 1000)],
+        {"mode": "rolling_window", "window": 3},
+    )
+    assert data["baseline_name"] == "train@spans 2010, 2012"
+    assert any("spans 2011 of 2010-2012 have no statistics" in w for w in data["warnings"])
+
+
+def test_same_span_offset_missing_span_is_a_named_no_baseline(local_root):
+    report, data = _window_run(
+        DriftValidatorExecutor(), local_root, [], {"mode": "same_span_offset", "span_offset": 12}
+    )
+    assert data["status"] == "no_baseline" and data["dataset_drifted"] is False
+    assert (
+        data["baseline_reason"] == "no statistics of span 2001 (the span 12 before the current one)"
+    )
+    assert "no statistics of span 2001" in data["summary"]
+    assert report.get_string_custom_property("baseline_spans") == ""
+    assert report.get_int_custom_property("current_span") == 2013
+
+
+def test_hook_merge_baselines(local_root):
+    class KeepNewest(_Recorder):
+        def merge_baselines(self, statistics, names):
+            self.calls.append(list(names))
+            return statistics[-1], ["kept only the newest span"]
+
+    ex = KeepNewest()
+    _, data = _window_run(
+        ex,
+        local_root,
+        [(2011, 0.0, 1000), (2012, 2.0, 1000)],
+        {"mode": "rolling_window", "window": 2},
+    )
+    assert ex.calls == [["train@span 2011", "train@span 2012"]]
+    assert "merged baseline: kept only the newest span" in data["warnings"]
+    assert data["dataset_drifted"] is False  # span 2012 has the current span's shift
+
+
+def test_baselines_that_cannot_be_merged_fail_the_run(local_root):
+    from tfx_addons_lab.drift.merge import BaselineMergeError
+
+    class TypeChange(DriftValidatorExecutor):
+        def load_statistics(self, artifact, split):
+            stats = super().load_statistics(artifact, split)
+            if artifact.span == 2012:
+                for f in stats.datasets[0].features:
+                    if f.path.step[0] == "hour":
+                        f.type = f.STRING  # the same feature with another type
+            return stats
+
+    with pytest.raises(BaselineMergeError, match="'hour' has different types"):
+        _window_run(
+            TypeChange(),
+            local_root,
+            [(2011, 0.0, 500), (2012, 0.0, 500)],
+            {"mode": "rolling_window", "window": 2},
+        )
+
+
+def test_span_handed_on_by_a_span_resolver_names_the_current_side(local_root):
+    """TFX 1.16's StatisticsGen leaves span 0; the resolver's ``current`` output has it."""
+    stats = make.statistics(io.join(local_root, "stats"), {"train": make.frames(0.0)}, 11)
+    same = standard_artifacts.ExampleStatistics()
+    same.id, same.span = 11, 2013
+    base = make.statistics(io.join(local_root, "base"), {"train": make.frames(0.0)}, 7, 2012)
+    outputs = {
+        spec.ANOMALIES_KEY: [
+            make.output(standard_artifacts.ExampleAnomalies, io.join(local_root, "anom"))
+        ],
+        spec.DRIFT_REPORT_KEY: [make.output(DriftReport, io.join(local_root, "report"))],
+    }
+    props = {
+        spec.DRIFT_CONFIG_KEY: spec.config_json(None),
+        spec.COMPARISONS_KEY: json.dumps(spec.normalize_comparisons(None, True)),
+        spec.FAIL_ON_DRIFT_KEY: 0,
+    }
+    inputs = {spec.STATISTICS_KEY: [stats], spec.BASELINE_STATISTICS_KEY: [base]}
+    DriftValidatorExecutor().Do(dict(inputs), outputs, props)
+    data = io.read_json(io.join(local_root, "report", "report.json"))
+    assert (data["current_name"], data["current_span"]) == ("train (statistics 11)", None)
+    assert data["baseline_name"] == "train@span 2012"
+    inputs[spec.RESOLVED_CURRENT_KEY] = [same]
+    DriftValidatorExecutor().Do(inputs, outputs, props)
+    data = io.read_json(io.join(local_root, "report", "report.json"))
+    assert (data["current_name"], data["current_span"]) == ("train@span 2013", 2013)
+    assert outputs[spec.ANOMALIES_KEY][0].span == 2013

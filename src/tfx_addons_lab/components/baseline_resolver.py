@@ -13,7 +13,7 @@ from tfx.dsl.components.base import base_component
 from tfx.dsl.components.common import resolver
 from tfx.types import channel, standard_artifacts
 
-from tfx_addons_lab.errors import InvalidInputError
+from tfx_addons_lab.drift.baselines import MODES, BaselinePolicy, Candidate, choose_baseline
 from tfx_addons_lab.specs.drift_validator import artifact_span
 
 
@@ -29,10 +29,12 @@ class _ExplainingMeta(type(resolver.ResolverStrategy)):
     """
 
     def __repr__(cls) -> str:
+        mode = getattr(cls, "MODE", "previous_span")
         return (
             f"<class '{cls.__module__}.{cls.__qualname__}': baseline_statistics_resolver("
-            "mode='previous_span') cannot be compiled for Kubeflow Pipelines v2 / Vertex AI; "
-            "use baseline_statistics_resolver(stats_gen, mode='previous_run') there>"
+            f"mode={mode!r}) is a custom resolver strategy that cannot be compiled for Kubeflow "
+            "Pipelines v2 / Vertex AI; use baseline_statistics_resolver(stats_gen, "
+            "mode='previous_run') there (or run on LocalDagRunner, BeamDagRunner or Airflow)>"
         )
 
 
@@ -41,33 +43,75 @@ class PreviousStatisticsStrategy(resolver.ResolverStrategy, metaclass=_Explainin
 
     Inputs: ``statistics`` (every ExampleStatistics the StatisticsGen ever produced, via a
     ``Channel(producer_component_id=...)``) and ``current`` (this run's output, which makes
-    the resolver run after StatisticsGen). Output ``statistics``:
+    the resolver run after StatisticsGen). Output ``statistics``, by ``mode``:
 
-    * ``mode="previous_span"``: the newest statistics whose span is strictly smaller than the
-      current span (the latest version of the previous span). Spans are read from the
-      artifacts or, as TFX 1.16's StatisticsGen leaves them at 0, from the Examples they
-      were computed from (ML Metadata lineage);
-    * ``mode="previous_run"``: the newest statistics created before the current ones
-      (whatever their span). :func:`baseline_statistics_resolver` uses the portable
+    * ``"previous_span"``: the newest statistics whose span is strictly smaller than the
+      current span (the latest version of the previous span);
+    * ``"same_span_offset"`` (with ``span_offset``): the newest statistics of span
+      ``current - span_offset``;
+    * ``"rolling_window"`` (with ``window``): the newest statistics of each span
+      ``current - window`` .. ``current - 1`` that exists (DriftValidator merges them);
+    * ``"previous_run"``: the newest statistics created before the current ones (whatever
+      their span). :func:`baseline_statistics_resolver` uses the portable
       ``LatestArtifactStrategy`` for this mode instead; this one exists for subclasses.
 
-    An empty list (no baseline yet) leads DriftValidator to report ``no_baseline``.
+    Spans are read from the artifacts or, as TFX 1.16's StatisticsGen leaves them at 0, from
+    the Examples they were computed from (ML Metadata lineage); the chosen artifacts and the
+    current ones (output ``current``, which DriftValidator reads as ``resolved_current``) are
+    handed on with that span set, so DriftValidator can name both sides (TFX then records
+    that ``span`` property in ML Metadata, as it registers a consumer's input artifacts). An empty list (no
+    baseline yet, or the wanted span missing) leads DriftValidator to report
+    ``no_baseline`` with the reason.
     """
 
-    def __init__(self, mode: str = "previous_span") -> None:
-        if mode not in RESOLVER_MODES:
-            raise InvalidInputError(
-                f"baseline_statistics_resolver mode {mode!r}: use 'previous_span' or 'previous_run'"
-            )
-        self._mode = mode
+    MODE = "previous_span"
+
+    def __init__(
+        self,
+        mode: Optional[str] = None,
+        span_offset: Optional[int] = None,
+        window: Optional[int] = None,
+    ) -> None:
+        self._policy = BaselinePolicy.build(mode or self.MODE, span_offset, window)
 
     def resolve_artifacts(self, store, input_dict):  # noqa: D102 (documented on the class)
         history = list(input_dict.get("statistics", []))
         current = list(input_dict.get("current", []))
+        spans: dict = {}
+
+        def span_of(artifact):
+            if artifact.id not in spans:
+                spans[artifact.id] = artifact_span(artifact, store)
+            return spans[artifact.id]
+
+        policy = self._policy
         baseline = select_baseline(
-            history, current, self._mode, span_of=lambda a: artifact_span(a, store)
+            history,
+            current,
+            policy.mode,
+            span_of=span_of,
+            span_offset=policy.span_offset,
+            window=policy.window,
         )
+        for artifact in [*baseline, *current]:
+            # TFX 1.16's StatisticsGen leaves ``span`` at 0; hand on the lineage span, which
+            # DriftValidator names the sides with. TFX registers the consumer's input
+            # artifacts, so ML Metadata records this span property too.
+            if not artifact.span and span_of(artifact):
+                artifact.span = span_of(artifact)
         return {"statistics": baseline, "current": current}
+
+
+class SameSpanOffsetStrategy(PreviousStatisticsStrategy):
+    """``mode="same_span_offset"``: the statistics of span ``current - span_offset``."""
+
+    MODE = "same_span_offset"
+
+
+class RollingWindowStrategy(PreviousStatisticsStrategy):
+    """``mode="rolling_window"``: the statistics of the ``window`` spans before the current."""
+
+    MODE = "rolling_window"
 
 
 def select_baseline(
@@ -75,34 +119,40 @@ def select_baseline(
     current: Sequence,
     mode: str = "previous_span",
     span_of=None,
+    span_offset: Optional[int] = None,
+    window: Optional[int] = None,
 ) -> List:
-    """The baseline chosen from ``history`` for ``current`` (the logic of the resolver).
+    """The baseline chosen from ``history`` for ``current`` (the logic of the resolvers).
 
-    ``current`` may be empty; then the newest artifact of ``history`` is taken as current.
-    ``span_of(artifact) -> int`` defaults to :func:`artifact_span` without lineage.
+    A thin layer over :func:`tfx_addons_lab.drift.baselines.choose_baseline` (which holds
+    the rules, see there) for TFX artifacts. ``current`` may be empty; then the newest
+    artifact of ``history`` is taken as current. ``span_of(artifact) -> int`` defaults to
+    :func:`artifact_span` without lineage. Returns the chosen artifacts, oldest span first.
     """
     span_of = span_of or artifact_span
-    history = sorted(history, key=_created)
-    if current:
-        cur = max(current, key=_created)
-    elif history:
-        cur = history[-1]
-    else:
-        return []
-    older = [a for a in history if a.id != cur.id and _created(a) < _created(cur)]
-    if mode == "previous_span":
-        cur_span = span_of(cur)
-        spans = {a.id: span_of(a) for a in older}
-        older = [a for a in older if spans[a.id] < cur_span]
-        if not older:
-            return []
-        best = max(spans[a.id] for a in older)
-        older = [a for a in older if spans[a.id] == best]
-    return [older[-1]] if older else []
+    policy = BaselinePolicy.build(mode, span_offset, window)
+    by_id = {a.id: a for a in history}
+    cur = max(current, key=_created) if current else None
+    if cur is not None:
+        by_id.setdefault(cur.id, cur)
+    needs_span = policy.mode != "previous_run"
+
+    def candidate(a) -> Candidate:
+        return Candidate(a.id, _created(a), span_of(a) if needs_span else 0)
+
+    choice = choose_baseline(
+        [candidate(a) for a in history], candidate(cur) if cur is not None else None, policy
+    )
+    return [by_id[key] for key in choice.keys]
 
 
 #: ``baseline_statistics_resolver`` modes.
-RESOLVER_MODES = ("previous_run", "previous_span")
+RESOLVER_MODES = MODES
+_STRATEGIES = {
+    "previous_span": PreviousStatisticsStrategy,
+    "same_span_offset": SameSpanOffsetStrategy,
+    "rolling_window": RollingWindowStrategy,
+}
 
 
 def baseline_statistics_resolver(
@@ -110,6 +160,9 @@ def baseline_statistics_resolver(
     mode: str = "previous_run",
     output_key: str = "statistics",
     resolver_id: Optional[str] = None,
+    *,
+    span_offset: Optional[int] = None,
+    window: Optional[int] = None,
 ) -> resolver.Resolver:
     """A Resolver node whose ``outputs["statistics"]`` is the baseline for this run's statistics.
 
@@ -123,41 +176,62 @@ def baseline_statistics_resolver(
         run (``LatestArtifactStrategy``; the resolver is made to run *before*
         ``statistics_gen``, so "latest" cannot be this run's output). Works on every
         orchestrator, including Kubeflow Pipelines v2 / Vertex AI. With one span per run, as
-        continuous training does, this is the previous span. ``"previous_span"``: the
-        statistics of the latest span strictly before the current one (read through ML
-        Metadata lineage), so re-running or back-filling a span compares it with the span
-        before; a custom resolver strategy, for LocalDagRunner, BeamDagRunner and Airflow
-        (KubeflowV2DagRunner only compiles the stock strategies).
+        continuous training does, this is the previous span.
+        The span modes are custom resolver strategies that read spans (from the artifacts,
+        else through ML Metadata lineage from the Examples) and run on LocalDagRunner,
+        BeamDagRunner and Airflow (KubeflowV2DagRunner only compiles the stock strategies):
+        ``"previous_span"``: the latest version of the latest span strictly before the
+        current one, so re-running or back-filling a span compares it with the span before;
+        ``"same_span_offset"`` (give ``span_offset``): the latest version of span
+        ``current - span_offset``, e.g. ``span_offset=12`` with monthly spans compares a
+        month with the same month last year; ``"rolling_window"`` (give ``window``): the
+        latest version of each of spans ``current - window`` .. ``current - 1``, which
+        DriftValidator merges into one baseline per split.
       output_key: the output of ``statistics_gen`` holding the statistics.
       resolver_id: the node id; default ``"<statistics_gen id>_baseline_resolver"``
-        (``..._span_baseline_resolver`` for ``previous_span``).
+        (``..._span_baseline_resolver``, ``..._offset<N>_baseline_resolver``,
+        ``..._window<N>_baseline_resolver`` for the span modes).
+      span_offset: ``mode="same_span_offset"`` only: how many spans back (>= 1).
+      window: ``mode="rolling_window"`` only: how many spans to merge (>= 1).
 
     Returns:
-      The ``tfx.dsl.Resolver`` node. On the first run its output is empty and DriftValidator
-      reports ``no_baseline`` and passes.
+      The ``tfx.dsl.Resolver`` node, with a ``baseline_policy`` attribute
+      (:class:`tfx_addons_lab.drift.baselines.BaselinePolicy`) that DriftValidator records to
+      explain its baseline. On the first runs its output is empty (for
+      ``same_span_offset``: until span ``current - span_offset`` exists) and DriftValidator
+      reports ``no_baseline``, naming the missing span, and passes.
+
+    Raises:
+      InvalidInputError: an unknown mode, or ``span_offset``/``window`` missing, not a
+        whole number >= 1, or given to a mode that does not use it.
     """
     from tfx.dsl.input_resolution.strategies.latest_artifact_strategy import (
         LatestArtifactStrategy,
     )
 
-    if mode not in RESOLVER_MODES:
-        raise InvalidInputError(
-            f"baseline_statistics_resolver mode {mode!r}: use one of {RESOLVER_MODES}"
-        )
+    policy = BaselinePolicy.build(mode, span_offset=span_offset, window=window)
     history = channel.Channel(
         type=standard_artifacts.ExampleStatistics,
         producer_component_id=statistics_gen.id,
     )
-    if mode == "previous_run":
+    if policy.mode == "previous_run":
         node = resolver.Resolver(strategy_class=LatestArtifactStrategy, statistics=history)
         node = node.with_id(resolver_id or f"{statistics_gen.id}_baseline_resolver")
         # Resolve before this run's statistics exist: "latest" is then the previous run's.
         statistics_gen.add_upstream_node(node)
+        node.baseline_policy = policy
         return node
+    default_id = {
+        "previous_span": f"{statistics_gen.id}_span_baseline_resolver",
+        "same_span_offset": f"{statistics_gen.id}_offset{span_offset}_baseline_resolver",
+        "rolling_window": f"{statistics_gen.id}_window{window}_baseline_resolver",
+    }[policy.mode]
     node = resolver.Resolver(
-        strategy_class=PreviousStatisticsStrategy,
-        config={"mode": mode},
+        strategy_class=_STRATEGIES[policy.mode],
+        config=policy.to_dict(),
         statistics=history,
         current=statistics_gen.outputs[output_key],
     )
-    return node.with_id(resolver_id or f"{statistics_gen.id}_span_baseline_resolver")
+    node = node.with_id(resolver_id or default_id)
+    node.baseline_policy = policy
+    return node

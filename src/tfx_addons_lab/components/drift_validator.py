@@ -71,7 +71,10 @@ class DriftValidator(base_component.BaseComponent):
         ``report.html`` (one comparison), or one sub-folder per comparison plus an index
         ``report.json``/``report.html`` (several). Custom properties: ``dataset_drifted``
         (int 0/1, any comparison), ``drift_share`` (float, the largest over comparisons),
-        ``drifted_features`` (comma-separated), ``status`` (``ok`` or ``no_baseline``).
+        ``drifted_features`` (comma-separated), ``status`` (``ok`` or ``no_baseline``),
+        ``current_span`` (int, absent when unknown) and ``baseline_spans`` (e.g. ``"2012"``
+        or ``"2010-2012"``; '' when unknown or no baseline). Reports name each side by split
+        and span, e.g. ``train@span 2013`` vs ``train@spans 2010-2012``.
     """
 
     SPEC_CLASS = spec.DriftValidatorSpec
@@ -98,8 +101,10 @@ class DriftValidator(base_component.BaseComponent):
             ``wasserstein`` are accurate to ~0.02.
           baseline_statistics: optional ``ExampleStatistics`` to compare with, e.g.
             ``baseline_statistics_resolver(stats_gen).outputs["statistics"]`` (the previous
-            span's). When it is not wired or resolves to nothing (first run), comparisons
-            against it pass with status ``no_baseline``.
+            span's; see its ``mode`` for same-span-last-year and rolling windows). Several
+            artifacts (``mode="rolling_window"``) are merged into one baseline per split.
+            When it is not wired or resolves to nothing (first run, missing span),
+            comparisons against it pass with status ``no_baseline`` and the reason.
           schema: optional ``Schema``; INT features with ``int_domain.is_categorical`` (and
             features with a string/bool domain) are compared as categorical.
           drift_config: ``tfx_addons_lab.drift.DriftConfig`` or its dict form, e.g.
@@ -138,9 +143,11 @@ class DriftValidator(base_component.BaseComponent):
             statistics=statistics,
             baseline_statistics=baseline_statistics,
             schema=schema,
+            resolved_current=spec.resolved_current_channel(baseline_statistics),
             drift_config=spec.config_json(drift_config),
             comparisons=json.dumps(normalized),
             fail_on_drift=int(bool(fail_on_drift)),
+            baseline_policy=spec.baseline_policy_json(baseline_statistics),
             anomalies=channel.Channel(type=standard_artifacts.ExampleAnomalies),
             drift_report=channel.Channel(type=DriftReport),
         )

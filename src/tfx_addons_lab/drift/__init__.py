@@ -26,6 +26,7 @@ from tfx_addons_lab.drift.distributions import (
 from tfx_addons_lab.drift.fast_stats import fast_statistics_from_dataframe
 from tfx_addons_lab.drift.html import render_html, render_index
 from tfx_addons_lab.drift.io import load_statistics, statistics_from_dataframe
+from tfx_addons_lab.drift.merge import BaselineMergeError, MergedStatistics, merge_statistics
 from tfx_addons_lab.drift.methods import (
     DriftMethod,
     available_methods,
@@ -46,6 +47,9 @@ from tfx_addons_lab.drift.report import (
 
 __all__ = [
     "BaselineDist",
+    "BaselineMergeError",
+    "MergedStatistics",
+    "merge_statistics",
     "CurrentDist",
     "Distribution",
     "DriftConfig",

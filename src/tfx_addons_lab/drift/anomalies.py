@@ -22,6 +22,7 @@ ExampleValidator-style checks) can read the result:
 
 from __future__ import annotations
 
+from tfx_addons_lab import textfmt
 from tfx_addons_lab.drift.report import NOT_EVALUATED, DriftResult, FeatureDrift
 
 
@@ -44,7 +45,7 @@ def _reason_type(f: FeatureDrift, a):
     return T.CUSTOM_VALIDATION
 
 
-def _describe(f: FeatureDrift) -> tuple:
+def _describe(f: FeatureDrift, sides: str = "baseline and current") -> tuple:
     if f.method is None:
         short = {
             "added": "New column (drift)",
@@ -59,8 +60,7 @@ def _describe(f: FeatureDrift) -> tuple:
     shown = f.p_value_adjusted if f.p_value_adjusted is not None else f.value
     short = f"High {f.method} drift"
     long = (
-        f"The {f.method} {what} between baseline and current is {shown:.6g} "
-        f"({rule} threshold {f.threshold:.6g})"
+        f"The {f.method} {what} between {sides} is {shown:.6g} ({rule} threshold {f.threshold:.6g})"
     )
     if f.p_value_adjusted is not None:
         long += f"; raw p-value {f.p_value:.6g}, adjusted"
@@ -91,6 +91,8 @@ def to_anomalies(report: DriftResult):
     out = a.Anomalies()
     if report.status == "no_baseline":
         return out
+    # Both sides named by split and span, e.g. ``train@spans 2010-2012 and train@span 2013``.
+    sides = f"{textfmt.safe(report.baseline_name)} and {textfmt.safe(report.current_name)}"
     for f in report.features:
         steps = [f.name]
         if f.method is not None and f.value is not None and f.threshold is not None:
@@ -113,7 +115,7 @@ def to_anomalies(report: DriftResult):
             entry = out.anomaly_info[f.name]
             entry.path.step.extend(steps)
             entry.severity = a.AnomalyInfo.ERROR
-            short, long = _describe(f)
+            short, long = _describe(f, sides)
             entry.short_description = short
             entry.description = long
             reason = entry.reason.add()
@@ -124,11 +126,11 @@ def to_anomalies(report: DriftResult):
         d = out.dataset_anomaly_info
         d.severity = a.AnomalyInfo.ERROR
         d.short_description = "Dataset drift"
-        d.description = report.summary_line()
+        d.description = f"{sides}: {report.summary_line()}"
         r = d.reason.add()
         r.type = a.AnomalyInfo.CUSTOM_VALIDATION
         r.short_description = "Dataset drift"
-        r.description = report.summary_line()
+        r.description = d.description
     return out
 
 

@@ -138,7 +138,13 @@ class DriftResult:
       drift_share: drifted features / counted features (0.0 when none is counted).
       drift_share_threshold: ``DriftConfig.drift_share``.
       status: ``"ok"`` or ``"no_baseline"``.
-      baseline_name, current_name: free text naming the two sides (e.g. ``train@span1``).
+      baseline_name, current_name: free text naming the two sides (e.g. ``train@span 2012``,
+        ``train@spans 2010-2012`` for a merged rolling window).
+      current_split, baseline_split: the split names compared ('' when not recorded).
+      current_span: the span of the current statistics (``None`` when unknown).
+      baseline_spans: the span(s) of the baseline, e.g. ``"2012"`` or ``"2010-2012"`` (''
+        when unknown or without baseline).
+      baseline_reason: with ``status="no_baseline"``: why, e.g. the missing span.
       n_features: features counted in the verdict.
       n_drifted: drifted features among them.
       correction: multiple-testing correction used (``None``, ``bonferroni``,
@@ -164,6 +170,11 @@ class DriftResult:
     summary: str = ""
     schema_version: int = SCHEMA_VERSION
     warnings: List[str] = field(default_factory=list)
+    current_split: str = ""
+    baseline_split: str = ""
+    current_span: Optional[int] = None
+    baseline_spans: str = ""
+    baseline_reason: str = ""
 
     def __post_init__(self) -> None:
         if not self.summary:
@@ -216,8 +227,9 @@ class DriftResult:
         characters), so the line is safe to print and to log.
         """
         if self.status == "no_baseline":
+            why = f" ({textfmt.safe(self.baseline_reason)})" if self.baseline_reason else ""
             return (
-                f"no baseline: nothing to compare {textfmt.safe(self.current_name)} with "
+                f"no baseline{why}: nothing to compare {textfmt.safe(self.current_name)} with "
                 f"({len(self.features)} features); not drifted"
             )
         pct = f"{self.drift_share:.0%}"
@@ -302,6 +314,11 @@ class DriftResult:
             "status": self.status,
             "baseline_name": self.baseline_name,
             "current_name": self.current_name,
+            "current_split": self.current_split,
+            "baseline_split": self.baseline_split,
+            "current_span": self.current_span,
+            "baseline_spans": self.baseline_spans,
+            "baseline_reason": self.baseline_reason,
             "n_features": int(self.n_features),
             "n_drifted": int(self.n_drifted),
             "drifted_features": self.drifted_features,
@@ -347,6 +364,11 @@ class DriftResult:
             summary=d.get("summary", ""),
             schema_version=version,
             warnings=list(d.get("warnings") or []),
+            current_split=d.get("current_split") or "",
+            baseline_split=d.get("baseline_split") or "",
+            current_span=d.get("current_span"),
+            baseline_spans=d.get("baseline_spans") or "",
+            baseline_reason=d.get("baseline_reason") or "",
         )
 
     @classmethod
@@ -429,6 +451,8 @@ def index_document(
                 **dict(comparison),
                 "baseline_name": r.baseline_name,
                 "current_name": r.current_name,
+                "current_span": r.current_span,
+                "baseline_spans": r.baseline_spans,
                 "dataset_drifted": bool(r.dataset_drifted),
                 "drift_share": float(r.drift_share or 0.0),
                 "drift_share_threshold": float(r.drift_share_threshold),
@@ -445,8 +469,14 @@ def index_document(
 
 
 def combined_summary(named: Sequence[Tuple[str, DriftResult]]) -> str:
-    """One line: ``name: summary`` of each result, separated by `` | `` (safe to print)."""
-    return " | ".join(f"{textfmt.safe(name)}: {r.summary_line()}" for name, r in named)
+    """One line: ``name (current vs baseline): summary`` of each result, e.g.
+    ``train-vs-baseline-train (train@span 2013 vs train@spans 2010-2012): no dataset drift:
+    ...``, separated by `` | `` (safe to print)."""
+    return " | ".join(
+        f"{textfmt.safe(name)} ({textfmt.safe(r.current_name)} vs "
+        f"{textfmt.safe(r.baseline_name)}): {r.summary_line()}"
+        for name, r in named
+    )
 
 
 def describe_feature(feature: FeatureDrift) -> str:
@@ -481,9 +511,14 @@ class ComparisonResult:
 
 
 def verdict_properties(results: Sequence[ComparisonResult]) -> Dict[str, Any]:
-    """The custom properties of a ``DriftReport`` artifact (ints, floats and strings only)."""
+    """The custom properties of a ``DriftReport`` artifact (ints, floats and strings only).
+
+    Besides the verdict: ``current_span`` (int; absent when the span is unknown) and
+    ``baseline_spans`` (e.g. ``"2010-2012"``; '' when unknown or no baseline), taken from the
+    comparisons against ``baseline_statistics`` (else from any comparison).
+    """
     verdict = combined_verdict([r.report for r in results])
-    return {
+    props: Dict[str, Any] = {
         "dataset_drifted": int(verdict["dataset_drifted"]),
         "drift_share": float(verdict["drift_share"]),
         "drifted_features": ",".join(verdict["drifted_features"]),
@@ -491,6 +526,13 @@ def verdict_properties(results: Sequence[ComparisonResult]) -> Dict[str, Any]:
         "num_comparisons": len(results),
         "summary": combined_summary([(r.name, r.report) for r in results]),
     }
+    over_time = [r for r in results if r.comparison.get("baseline_source") != "statistics"]
+    reports = [r.report for r in (over_time or results)]
+    spans = [r.current_span for r in reports if r.current_span is not None]
+    if spans:
+        props["current_span"] = int(spans[0])
+    props["baseline_spans"] = next((r.baseline_spans for r in reports if r.baseline_spans), "")
+    return props
 
 
 def drift_failure_message(results: Sequence[ComparisonResult]) -> str:

@@ -118,6 +118,8 @@ class BlessingGateExecutor(base_executor.BaseExecutor):
         )
         if drift is not None:
             signals.dataset_drifted, signals.drift_status, signals.drifted_features = drift
+            paths = io.rglob(arts[spec.DRIFT_REPORT_KEY].uri, spec.DRIFT_REPORT_FILE)
+            signals.drift_sides = sig.drift_sides(io.read_json(p) for p in paths)
         signals.anomalies = self._read(
             signals, _ANOMALIES, spec.ANOMALIES_KEY, arts[spec.ANOMALIES_KEY], self.read_anomalies
         )

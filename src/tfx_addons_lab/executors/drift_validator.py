@@ -8,6 +8,8 @@
 ``load_statistics``         ``(artifact, split) -> DatasetFeatureStatisticsList``
 ``load_schema``             ``(artifact | None) -> Schema | None``
 ``build_config``            ``(config_dict, schema) -> DriftConfig`` (schema hints)
+``merge_baselines``         ``(statistics list, names) -> (statistics, notes)``: several
+                            baselines (rolling window) as one
 ``compare``                 ``(baseline, current, config, ...) -> DriftResult``
 ``write_report``            ``(results, drift_report_artifact)``: files + properties
 ``write_anomalies``         ``(results, anomalies_artifact, statistics_artifact)``
@@ -39,6 +41,7 @@ from tfx.types import artifact_utils
 
 from tfx_addons_lab import artifact_io as io
 from tfx_addons_lab.drift import report as combine
+from tfx_addons_lab.drift.baselines import BaselinePolicy
 from tfx_addons_lab.drift.report import ComparisonResult
 from tfx_addons_lab.errors import DriftDetectedError, InvalidInputError
 from tfx_addons_lab.specs import drift_validator as spec
@@ -65,16 +68,17 @@ class DriftValidatorExecutor(base_executor.BaseExecutor):
         self._log_startup(input_dict, output_dict, exec_properties)
         self.register_extra_methods()
         statistics = artifact_utils.get_single_instance(input_dict[spec.STATISTICS_KEY])
-        # A resolver may hand over several candidates; the newest is the baseline.
+        spec.adopt_span(statistics, input_dict.get(spec.RESOLVED_CURRENT_KEY))
+        # Several baselines (a rolling window) are merged per split by ``merge_baselines``.
         baselines = list(input_dict.get(spec.BASELINE_STATISTICS_KEY) or [])
-        baseline = max(baselines, key=lambda a: a.id) if baselines else None
+        policy = BaselinePolicy.from_json(exec_properties.get(spec.BASELINE_POLICY_KEY))
         schemas = list(input_dict.get(spec.SCHEMA_KEY) or [])
         schema = self.load_schema(schemas[0] if schemas else None)
         config = self.build_config(
             json.loads(exec_properties.get(spec.DRIFT_CONFIG_KEY) or "{}"), schema
         )
         results = [
-            self._run_comparison(comp, statistics, baseline, config)
+            self._run_comparison(comp, statistics, baselines, config, policy)
             for comp in json.loads(exec_properties.get(spec.COMPARISONS_KEY) or "[]")
         ]
         drift_report = artifact_utils.get_single_instance(output_dict[spec.DRIFT_REPORT_KEY])
@@ -86,21 +90,24 @@ class DriftValidatorExecutor(base_executor.BaseExecutor):
         fail_on_drift = bool(int(exec_properties.get(spec.FAIL_ON_DRIFT_KEY) or 0))
         self.check_verdict(results, drift_report, fail_on_drift)
 
-    def _run_comparison(self, comp, statistics, baseline, config) -> ComparisonResult:
+    def _run_comparison(self, comp, statistics, baselines, config, policy) -> ComparisonResult:
         current_stats = self.load_statistics(statistics, comp["current"])
-        if comp["baseline_source"] == spec.SOURCE_STATISTICS:
-            side = statistics
-        else:
-            side = baseline
-        baseline_stats = self.load_statistics(side, comp["baseline"]) if side else None
+        own = comp["baseline_source"] == spec.SOURCE_STATISTICS
+        sides = spec.Sides.of(statistics, [statistics] if own else baselines, comp, policy)
+        loaded = [self.load_statistics(a, comp["baseline"]) for a in sides.baseline_artifacts]
+        baseline_stats, notes = (loaded[0] if loaded else None), []
+        if len(loaded) > 1:
+            baseline_stats, notes = self.merge_baselines(loaded, sides.baseline_labels)
         report = self.compare(
             baseline_stats,
             current_stats,
             config,
-            baseline_name=spec.split_label(side, comp["baseline"]) if side else "no baseline",
-            current_name=spec.split_label(statistics, comp["current"]),
+            baseline_name=sides.baseline_name,
+            current_name=sides.current_name,
         )
-        return ComparisonResult(dict(comp), spec.comparison_name(comp), report)
+        return ComparisonResult(
+            dict(comp), spec.comparison_name(comp), sides.annotate(report, notes)
+        )
 
     # ------------------------------------------------------------------ hooks
 
@@ -147,17 +154,15 @@ class DriftValidatorExecutor(base_executor.BaseExecutor):
         ``bool_domain`` are added to ``categorical_features``."""
         from tfx_addons_lab.drift import DriftConfig
 
-        config_dict = dict(config_dict)
-        if schema is not None:
-            hinted = set(config_dict.get("categorical_features") or [])
-            for feature in schema.feature:
-                if (
-                    feature.HasField("int_domain") and feature.int_domain.is_categorical
-                ) or feature.HasField("bool_domain"):
-                    hinted.add(feature.name)
-            if hinted:
-                config_dict["categorical_features"] = sorted(hinted)
-        return DriftConfig.from_dict(config_dict)
+        return DriftConfig.from_dict(spec.schema_hints(config_dict, schema))
+
+    def merge_baselines(self, statistics: Sequence[Any], names: Sequence[str]):
+        """Merge several baselines of one split (a rolling window) into ``(statistics,
+        notes)``; notes say what is not exact. Raises ``BaselineMergeError`` (fail closed)."""
+        from tfx_addons_lab.drift.merge import merge_statistics
+
+        merged = merge_statistics(statistics, names, name=" + ".join(names))
+        return merged.statistics, merged.notes
 
     def compare(self, baseline, current, config, baseline_name: str = "", current_name: str = ""):
         """Compare two statistics (``baseline`` may be None: no baseline) into a DriftResult."""

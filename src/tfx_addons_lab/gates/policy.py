@@ -435,13 +435,16 @@ def check_no_drift(
     error: str = "",
     status: str = "ok",
     no_baseline_policy: str = "fail",
+    sides: str = "",
 ) -> CheckResult:
     """The drift report must not flag dataset drift, and must have compared something.
 
     A report without a baseline (first run) is judged by ``no_baseline_policy``: ``"fail"``
     refuses, ``"pass"`` passes with the reason "first run: no baseline"; it is never read as
-    "no dataset drift".
+    "no dataset drift". ``sides`` (e.g. ``train@span 2013 vs train@span 2012``, see
+    :func:`tfx_addons_lab.gates.signals.drift_sides`) ends the reason when given.
     """
+    compared = f"; compared {sides}" if sides else ""
     details = {
         "dataset_drifted": dataset_drifted,
         "drifted_features": list(drifted_features),
@@ -457,19 +460,19 @@ def check_no_drift(
         )
     if dataset_drifted:
         feats = f": {', '.join(drifted_features)}" if drifted_features else ""
-        return CheckResult("no_drift", False, f"dataset drift detected{feats}", details)
+        return CheckResult("no_drift", False, f"dataset drift detected{feats}{compared}", details)
     if status == DRIFT_NO_BASELINE:
         passed = no_baseline_policy == "pass"
         return CheckResult(
             "no_drift",
             passed,
             "first run: no baseline to compare with, drift not evaluated "
-            f"(drift_no_baseline_policy={no_baseline_policy})",
+            f"(drift_no_baseline_policy={no_baseline_policy}){compared}",
             details,
         )
     if status != "ok":
         return CheckResult("no_drift", False, f"unknown drift report status {status!r}", details)
-    return CheckResult("no_drift", True, "no dataset drift", details)
+    return CheckResult("no_drift", True, f"no dataset drift{compared}", details)
 
 
 def check_no_anomalies(
@@ -559,6 +562,7 @@ def run_checks(config: GateConfig, signals: Union[Signals, Mapping[str, Any]]) -
                 errors.get("dataset_drifted", ""),
                 status=sig.drift_status,
                 no_baseline_policy=config.drift_no_baseline_policy,
+                sides=sig.drift_sides,
             )
         )
     if config.require_no_anomalies:

@@ -38,6 +38,8 @@ class Signals:
       dataset_drifted: the drift verdict (``None``: not read).
       drift_status: ``"ok"`` or ``"no_baseline"`` (some comparison had no baseline).
       drifted_features: drifted feature names (for the reason).
+      drift_sides: what the drift report compared, e.g. ``train@span 2013 vs train@spans
+        2010-2012`` (for the reason; '' when not named).
       anomalies: ``[{"split", "feature", "severity", "description"}]`` (``None``: not read).
       errors: ``{signal: why it could not be read}``; a check on that signal fails with it.
       model_uri, model_id, baseline_model_uri, baseline_model_id: the models judged.
@@ -55,6 +57,7 @@ class Signals:
     dataset_drifted: Optional[bool] = None
     drift_status: str = DRIFT_OK
     drifted_features: List[str] = field(default_factory=list)
+    drift_sides: str = ""
     anomalies: Optional[List[Dict[str, Any]]] = None
     errors: Dict[str, str] = field(default_factory=dict)
     model_uri: Optional[str] = None
@@ -270,6 +273,27 @@ def parse_drift_reports(reports: Iterable[Tuple[str, Any]]) -> Tuple[bool, str, 
     if not seen:
         raise ValueError("no report.json found")
     return drifted, status, features
+
+
+def drift_sides(reports: Iterable[Any]) -> str:
+    """``train@span 2013 vs train@span 2012`` for each comparison of decoded ``report.json``
+    documents (index documents are skipped; their comparisons have their own report), joined
+    by ``; ``; a comparison without baseline reads ``train@span 2013 vs no baseline (why)``.
+    Text from the reports is passed through :func:`tfx_addons_lab.textfmt.safe`."""
+    from tfx_addons_lab import textfmt
+
+    out: List[str] = []
+    for data in reports:
+        if not isinstance(data, Mapping) or data.get("kind") == "index":
+            continue
+        current, baseline = data.get("current_name"), data.get("baseline_name")
+        if not current or not baseline:
+            continue
+        why = data.get("baseline_reason") if data.get("status") == DRIFT_NO_BASELINE else ""
+        text = f"{current} vs {baseline}" + (f" ({why})" if why else "")
+        if textfmt.safe(text) not in out:
+            out.append(textfmt.safe(text))
+    return "; ".join(out)
 
 
 def metrics_source(configured: str, evaluation_connected: bool) -> str:

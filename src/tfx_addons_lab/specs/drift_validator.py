@@ -19,11 +19,14 @@ from tfx_addons_lab.specs.artifacts import DriftReport
 STATISTICS_KEY = "statistics"
 BASELINE_STATISTICS_KEY = "baseline_statistics"
 SCHEMA_KEY = "schema"
+#: This run's statistics as a span-mode baseline resolver hands them on (with their span).
+RESOLVED_CURRENT_KEY = "resolved_current"
 ANOMALIES_KEY = "anomalies"
 DRIFT_REPORT_KEY = "drift_report"
 DRIFT_CONFIG_KEY = "drift_config"
 COMPARISONS_KEY = "comparisons"
 FAIL_ON_DRIFT_KEY = "fail_on_drift"
+BASELINE_POLICY_KEY = "baseline_policy"
 
 #: ``baseline_source`` values of a comparison.
 SOURCE_STATISTICS = "statistics"
@@ -40,13 +43,16 @@ class DriftValidatorSpec(ComponentSpec):
     """Inputs, parameters and outputs of ``DriftValidator``.
 
     ``drift_config`` and ``comparisons`` are JSON strings (see :func:`normalize_comparisons`
-    and :func:`config_json`).
+    and :func:`config_json`); ``baseline_policy`` the JSON of the
+    :class:`~tfx_addons_lab.drift.baselines.BaselinePolicy` of the resolver that feeds
+    ``baseline_statistics`` (see :func:`baseline_policy_json`; empty when unknown).
     """
 
     PARAMETERS = {
         DRIFT_CONFIG_KEY: ExecutionParameter(type=str),
         COMPARISONS_KEY: ExecutionParameter(type=str),
         FAIL_ON_DRIFT_KEY: ExecutionParameter(type=int),
+        BASELINE_POLICY_KEY: ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {
         STATISTICS_KEY: ChannelParameter(type=standard_artifacts.ExampleStatistics),
@@ -54,6 +60,9 @@ class DriftValidatorSpec(ComponentSpec):
             type=standard_artifacts.ExampleStatistics, optional=True
         ),
         SCHEMA_KEY: ChannelParameter(type=standard_artifacts.Schema, optional=True),
+        RESOLVED_CURRENT_KEY: ChannelParameter(
+            type=standard_artifacts.ExampleStatistics, optional=True
+        ),
     }
     OUTPUTS = {
         ANOMALIES_KEY: ChannelParameter(type=standard_artifacts.ExampleAnomalies),
@@ -215,8 +224,142 @@ def _own_span(mlmd_artifact: Any) -> int:
     return 0
 
 
+def baseline_policy_json(baseline_statistics: Any) -> str:
+    """The ``baseline_policy`` parameter: the policy of the resolver producing the channel.
+
+    :func:`~tfx_addons_lab.components.baseline_resolver.baseline_statistics_resolver` sets a
+    ``baseline_policy`` attribute on its node; any other channel gives '' (unknown).
+    """
+    producer = getattr(baseline_statistics, "producer_component", None)
+    policy = getattr(producer, "baseline_policy", None)
+    return policy.to_json() if policy is not None else ""
+
+
+def resolved_current_channel(baseline_statistics: Any) -> Any:
+    """The resolver's ``current`` output when ``baseline_statistics`` comes from a span-mode
+    :func:`~tfx_addons_lab.components.baseline_resolver.baseline_statistics_resolver` (it
+    carries this run's statistics with the span read through lineage), else ``None``."""
+    from tfx_addons_lab.drift.baselines import SPAN_MODES
+
+    producer = getattr(baseline_statistics, "producer_component", None)
+    policy = getattr(producer, "baseline_policy", None)
+    if policy is None or policy.mode not in SPAN_MODES:
+        return None
+    return producer.outputs.get("current")
+
+
+def adopt_span(statistics: Any, resolved: Optional[Sequence[Any]]) -> None:
+    """Give ``statistics`` the span a resolver found for the same artifact when it has none
+    (TFX 1.16's StatisticsGen leaves ``span`` at 0); on the in-memory artifact."""
+    for other in resolved or ():
+        if other.id == statistics.id and not statistics.span and artifact_span(other):
+            statistics.span = artifact_span(other)
+
+
+def schema_hints(config_dict: Mapping[str, Any], schema: Any) -> Dict[str, Any]:
+    """``config_dict`` with schema features that have ``int_domain.is_categorical`` or a
+    ``bool_domain`` added to ``categorical_features``."""
+    config_dict = dict(config_dict)
+    if schema is not None:
+        hinted = set(config_dict.get("categorical_features") or [])
+        for feature in schema.feature:
+            if (
+                feature.HasField("int_domain") and feature.int_domain.is_categorical
+            ) or feature.HasField("bool_domain"):
+                hinted.add(feature.name)
+        if hinted:
+            config_dict["categorical_features"] = sorted(hinted)
+    return config_dict
+
+
 def split_label(artifact: Any, split: str) -> str:
-    """``train@span2 (statistics 11)``; the span only when the artifact records one."""
-    span = artifact_span(artifact)
-    label = f"{split}@span{span}" if span else split
-    return f"{label} (statistics {artifact.id})" if artifact.id else label
+    """``train@span 2`` when the artifact records a span, else ``train (statistics 11)``."""
+    return Sides.of(artifact, [], {"current": split, "baseline": split}).current_name
+
+
+class Sides:
+    """What a comparison compares, named: labels, spans and why a baseline is missing.
+
+    Built by :meth:`of` from the current statistics artifact, the baseline artifacts of the
+    comparison (one, several for a rolling window, or none) and the baseline policy.
+    """
+
+    def __init__(self) -> None:
+        self.current_split = ""
+        self.baseline_split = ""
+        self.current_span: Optional[int] = None
+        self.baseline_spans: List[int] = []
+        self.baseline_artifacts: List[Any] = []
+        self.current_name = ""
+        self.baseline_name = "no baseline"
+        self.baseline_labels: List[str] = []
+        self.reason = ""
+        self.warnings: List[str] = []
+
+    @classmethod
+    def of(
+        cls,
+        statistics: Any,
+        baselines: Sequence[Any],
+        comparison: Mapping[str, str],
+        policy: Any = None,
+    ) -> Sides:
+        """Name both sides of ``comparison``; ``policy`` a ``BaselinePolicy`` or ``None``."""
+        from tfx_addons_lab.drift.baselines import format_spans, side_label
+
+        out = cls()
+        out.current_split, out.baseline_split = comparison["current"], comparison["baseline"]
+        ordered = sorted(baselines, key=lambda a: (artifact_span(a), a.id))
+        out.baseline_artifacts = ordered
+        out.baseline_spans = [artifact_span(a) for a in ordered]
+        out.current_span = artifact_span(statistics) or None
+        offset = getattr(policy, "span_offset", None)
+        if out.current_span is None and offset and len(ordered) == 1 and out.baseline_spans[0]:
+            # same_span_offset chose span ``current - offset``, so the current span follows.
+            out.current_span = out.baseline_spans[0] + offset
+        out.current_name = side_label(
+            out.current_split, [out.current_span or 0], _ids("statistics", [statistics])
+        )
+        out.baseline_labels = [
+            side_label(out.baseline_split, [s], _ids("statistics", [a]))
+            for a, s in zip(ordered, out.baseline_spans, strict=True)
+        ]
+        if ordered:
+            out.baseline_name = side_label(
+                out.baseline_split, out.baseline_spans, _ids("statistics", ordered)
+            )
+        wanted = policy.wanted_spans(out.current_span) if policy is not None else None
+        if not ordered:
+            if wanted:
+                what = f"span {wanted[0]}" if len(wanted) == 1 else f"spans {format_spans(wanted)}"
+                out.reason = f"no statistics of {what} ({policy.describe()})"
+            elif policy is not None:
+                out.reason = f"nothing resolved for {policy.describe()} (first run?)"
+            else:
+                out.reason = "no baseline statistics (baseline_statistics empty or not wired)"
+        elif wanted and len(wanted) > 1:
+            missing = [s for s in wanted if s not in out.baseline_spans]
+            if missing:
+                out.warnings.append(
+                    f"rolling window: spans {format_spans(missing)} of {format_spans(wanted)} "
+                    "have no statistics; the baseline merges the others"
+                )
+        return out
+
+    def annotate(self, report: Any, notes: Sequence[str] = ()) -> Any:
+        """Record the sides on a ``DriftResult`` (fields and warnings); return it."""
+        from tfx_addons_lab.drift.baselines import spans_property
+
+        report.current_split, report.baseline_split = self.current_split, self.baseline_split
+        report.current_span = self.current_span
+        report.baseline_spans = spans_property(self.baseline_spans)
+        if report.status == "no_baseline":
+            report.baseline_reason = self.reason
+        report.warnings.extend([*self.warnings, *(f"merged baseline: {n}" for n in notes)])
+        report.summary = report.summary_line()
+        return report
+
+
+def _ids(word: str, artifacts: Sequence[Any]) -> str:
+    ids = [str(a.id) for a in artifacts if getattr(a, "id", 0)]
+    return f"{word} {', '.join(ids)}" if ids else ""
