@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -124,11 +125,7 @@ class Distribution:
 
     def distinct_values(self) -> List[float]:
         """Numeric: the distinct values seen among the histogram boundaries (sorted)."""
-        vals = set()
-        for lo, hi, c in self._raw_buckets:
-            if c > 0:
-                vals.add(float(lo))
-                vals.add(float(hi))
+        vals = {float(v) for lo, hi, c in self._raw_buckets if c > 0 for v in (lo, hi)}
         if self.min is not None and self.count > 0:
             vals.add(float(self.min))
         if self.max is not None and self.count > 0:
@@ -168,11 +165,12 @@ class Distribution:
         total = float(sum(self.counts.values()))
         if total <= 0:
             return np.zeros(len(categories))
-        return np.array([self.counts.get(c, 0.0) / total for c in categories], dtype=float)
+        return self.counts_for(categories) / total
 
     def counts_for(self, categories: Sequence[str]) -> np.ndarray:
         """Categorical: the count of each category in ``categories`` (0 when absent)."""
-        return np.array([float(self.counts.get(c, 0.0)) for c in categories], dtype=float)
+        get = self.counts.get
+        return np.fromiter((get(c, 0.0) for c in categories), dtype=float, count=len(categories))
 
     def as_categorical(self) -> Distribution:
         """Numeric -> categorical over the feature's values (see the module docstring)."""
@@ -461,14 +459,11 @@ def distribution_from_feature(feature, num_examples: float = 0.0) -> Distributio
     if which == "string_stats":
         ss = feature.string_stats
         cs = ss.common_stats
-        counts: Dict[str, float] = {}
         if len(ss.rank_histogram.buckets):
-            for b in ss.rank_histogram.buckets:
-                counts[b.label] = counts.get(b.label, 0.0) + float(b.sample_count)
+            pairs = [(b.label, float(b.sample_count)) for b in ss.rank_histogram.buckets]
         else:
-            for tv in ss.top_values:
-                counts[tv.value] = counts.get(tv.value, 0.0) + float(tv.frequency)
-        counts = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+            pairs = [(tv.value, float(tv.frequency)) for tv in ss.top_values]
+        counts = _sorted_counts(pairs)
         n_values = float(cs.tot_num_values or cs.num_non_missing)
         listed = float(sum(counts.values()))
         truncated = listed + 1e-9 < n_values or (ss.unique and ss.unique > len(counts))
@@ -495,6 +490,17 @@ def distribution_from_feature(feature, num_examples: float = 0.0) -> Distributio
         num_examples=float(num_examples),
         missing=float(cs.num_missing) if cs is not None else 0.0,
     )
+
+
+def _sorted_counts(pairs: List[tuple]) -> Dict[str, float]:
+    """``label -> count`` (repeated labels summed), most frequent first, ties by label."""
+    counts: Dict[str, float] = dict(pairs)
+    if len(counts) != len(pairs):
+        counts = {}
+        for label, c in pairs:
+            counts[label] = counts.get(label, 0.0) + c
+    # Sorting (-count, label) tuples orders as the key (-count, label): labels are unique.
+    return {label: -neg for neg, label in sorted([(-c, k) for k, c in counts.items()])}
 
 
 def _all_histograms(num_stats) -> List[tuple]:
@@ -603,7 +609,7 @@ def _numeric_distribution(feature, name: str, ptype: str, num_examples: float) -
                 (float(b.low_value), float(b.high_value), max(float(b.sample_count), 0.0))
                 for b in hist.buckets
             ],
-            key=lambda t: (t[0], t[1]),
+            key=itemgetter(0, 1),
         )
     # NaN values inside tf.Examples are in tot_num_values and in the histogram's num_nan:
     # they are missing values, not part of the distribution.
