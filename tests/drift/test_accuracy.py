@@ -157,9 +157,9 @@ def test_numeric_binned_methods_close_to_raw_deciles(
     assert abs(f.value - ref) <= 0.02
 
 
-# Stated accuracy of the asymptotic KS p-value (docs/drift.md): within 0.065 of scipy's exact
+# Stated accuracy of the asymptotic KS p-value (docs/drift.md): within 0.08 of scipy's exact
 # two-sample p-value over sizes 20..10000, within 0.03 when both sides have >= 100 values.
-KS_P_TOLERANCE = 0.065
+KS_P_TOLERANCE = 0.08
 KS_P_TOLERANCE_100 = 0.03
 
 
