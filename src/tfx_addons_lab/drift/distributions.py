@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import repeat
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -169,8 +169,9 @@ class Distribution:
 
     def counts_for(self, categories: Sequence[str]) -> np.ndarray:
         """Categorical: the count of each category in ``categories`` (0 when absent)."""
-        get = self.counts.get
-        return np.fromiter((get(c, 0.0) for c in categories), dtype=float, count=len(categories))
+        return np.fromiter(
+            map(self.counts.get, categories, repeat(0.0)), dtype=float, count=len(categories)
+        )
 
     def as_categorical(self) -> Distribution:
         """Numeric -> categorical over the feature's values (see the module docstring)."""
@@ -245,8 +246,11 @@ def _uniform_m2(lo, hi):
     return (lo * lo + lo * hi + hi * hi) / 3.0
 
 
-def _two_moment_tails(out, i_lo, i_hi, mean, std, vmin, vmax):
-    """Both tails from the exact mean and std (see :func:`mean_matched_tails`), or None."""
+def _two_moment_tails(out, i_lo, i_hi, mean, std, vmin, vmax, arr=None):
+    """Both tails from the exact mean and std (see :func:`mean_matched_tails`), or None.
+
+    ``arr``: ``out`` as an (n, 3) float array, when the caller has it.
+    """
     lo_l, a_l, c_l = out[i_lo]
     a_h, hi_h, c_h = out[i_hi]
     if not (
@@ -260,10 +264,14 @@ def _two_moment_tails(out, i_lo, i_hi, mean, std, vmin, vmax):
         and abs(hi_h - vmax) <= 1e-9 * max(1.0, abs(vmax))
     ):
         return None
-    total = sum(c for _, _, c in out)
-    inner = [b for k, b in enumerate(out) if k not in (i_lo, i_hi)]
-    s1 = sum(c * 0.5 * (lo + hi) for lo, hi, c in inner)
-    s2 = sum(c * _uniform_m2(lo, hi) for lo, hi, c in inner)
+    if arr is None:
+        arr = np.array(out, dtype=float).reshape(-1, 3)
+    lows, highs, counts = arr[:, 0], arr[:, 1], arr[:, 2]
+    total = float(counts.sum())
+    inner = np.ones(len(arr), dtype=bool)
+    inner[[i_lo, i_hi]] = False
+    s1 = float(np.sum((counts * (0.5 * (lows + highs)))[inner]))
+    s2 = float(np.sum((counts * _uniform_m2(lows, highs))[inner]))
     # The min and max are exact values; the other c - 1 values of a tail are uniform on
     # [inner edge a, 2m - a] (mean m, second moment (4m^2 - 2am + a^2) / 3).
     cl, ch = c_l - 1.0, c_h - 1.0
@@ -316,22 +324,28 @@ def mean_matched_tails(
     reshaped side (``m`` is the mean of the uniform part).
     """
     out = [(float(lo), float(hi), float(c)) for lo, hi, c in buckets]
+    return _mean_matched_tails(out, None, mean, std, vmin, vmax)
+
+
+def _mean_matched_tails(out: List[tuple], arr, mean, std, vmin, vmax):
+    """:func:`mean_matched_tails` on a list of float triples (modified in place) and, when
+    the caller has it, the same triples as an (n, 3) float array ``arr``."""
     tails: Dict[str, float] = {}
     if len(out) < 3 or not math.isfinite(mean):
         return out, tails
-    lows = np.array([b[0] for b in out])
-    highs = np.array([b[1] for b in out])
-    counts = np.array([b[2] for b in out])
+    if arr is None:
+        arr = np.array(out, dtype=float).reshape(-1, 3)
+    lows, highs, counts = arr[:, 0], arr[:, 1], arr[:, 2]
     total = float(counts.sum())
     if total <= 0 or not (np.all(np.isfinite(lows)) and np.all(np.isfinite(highs))):
         return out, tails
-    nonempty = [i for i, b in enumerate(out) if b[2] > 0]
+    nonempty = np.nonzero(counts > 0)[0]
     if len(nonempty) < 3:
         return out, tails
-    i_lo, i_hi = nonempty[0], nonempty[-1]
+    i_lo, i_hi = int(nonempty[0]), int(nonempty[-1])
     vmin = float(lows.min()) if vmin is None else float(vmin)
     vmax = float(highs.max()) if vmax is None else float(vmax)
-    solved = _two_moment_tails(out, i_lo, i_hi, float(mean), float(std), vmin, vmax)
+    solved = _two_moment_tails(out, i_lo, i_hi, float(mean), float(std), vmin, vmax, arr)
     if solved is not None:
         mh, ml = solved
         a_h, _, c_h = out[i_hi]
@@ -603,14 +617,15 @@ def _numeric_distribution(feature, name: str, ptype: str, num_examples: float) -
     hist, htype = _pick_histogram(ns)
     nan = float(hist.num_nan) if hist is not None else 0.0
     buckets: List[tuple] = []
-    if hist is not None:
-        buckets = sorted(
-            [
-                (float(b.low_value), float(b.high_value), max(float(b.sample_count), 0.0))
-                for b in hist.buckets
-            ],
-            key=itemgetter(0, 1),
+    if hist is not None and len(hist.buckets):
+        arr = np.array(
+            [(b.low_value, b.high_value, b.sample_count) for b in hist.buckets], dtype=float
         )
+        arr[:, 2] = np.where(arr[:, 2] < 0.0, 0.0, arr[:, 2])  # negative counts: 0
+        lo, hi = arr[:, 0], arr[:, 1]
+        if len(arr) > 1 and np.any((lo[1:] < lo[:-1]) | ((lo[1:] == lo[:-1]) & (hi[1:] < hi[:-1]))):
+            arr = arr[np.lexsort((arr[:, 1], arr[:, 0]))]  # stable: sorted by (lo, hi)
+        buckets = list(zip(arr[:, 0].tolist(), arr[:, 1].tolist(), arr[:, 2].tolist(), strict=True))
     # NaN values inside tf.Examples are in tot_num_values and in the histogram's num_nan:
     # they are missing values, not part of the distribution.
     count = max(float(cs.tot_num_values or cs.num_non_missing) - nan, 0.0)
@@ -619,7 +634,7 @@ def _numeric_distribution(feature, name: str, ptype: str, num_examples: float) -
     moments = (float(ns.mean), float(ns.std_dev), float(ns.min), float(ns.max))
     has_nonfinite = count > 0 and (
         not all(math.isfinite(v) for v in moments)
-        or any(not (math.isfinite(lo) and math.isfinite(hi)) for lo, hi, _ in buckets)
+        or (hist is not None and len(hist.buckets) and not np.isfinite(arr[:, :2]).all())
     )
     nonfinite, nonfinite_note, not_evaluable = 0.0, "", ""
     mean, std, vmin, vmax = moments
@@ -645,24 +660,16 @@ def _numeric_distribution(feature, name: str, ptype: str, num_examples: float) -
                 nonfinite_note += ", finite mean/std estimated from the histogram"
     raw = buckets
     tails: Dict[str, float] = {}
-    xs: List[float] = []
-    ps: List[float] = []
-    total = sum(c for _, _, c in buckets)
+    xs = ps = np.zeros(0)
+    arr = np.array(buckets, dtype=float).reshape(-1, 3)
+    total = float(np.cumsum(arr[:, 2])[-1]) if len(arr) else 0.0
     if total > 0 and not not_evaluable:
-        shaped = buckets
+        shaped = arr
         if cs.num_non_missing > 0 and not has_nonfinite:
-            shaped, tails = mean_matched_tails(buckets, mean, std, vmin, vmax)
-        cum = 0.0
-        xs.append(float(shaped[0][0]))
-        ps.append(0.0)
-        for lo, hi, c in shaped:
-            if lo > xs[-1]:
-                # A gap between buckets: flat CDF across it.
-                xs.append(float(lo))
-                ps.append(cum / total)
-            cum += c
-            xs.append(float(hi))
-            ps.append(cum / total)
+            out, tails = _mean_matched_tails(list(buckets), arr, mean, std, vmin, vmax)
+            if tails:
+                shaped = np.array(out, dtype=float).reshape(-1, 3)
+        xs, ps = _cdf_knots(shaped, total)
     has_values = count > 0 and not not_evaluable
     return Distribution(
         name=name,
@@ -672,8 +679,8 @@ def _numeric_distribution(feature, name: str, ptype: str, num_examples: float) -
         num_examples=num_examples,
         missing=float(cs.num_missing) + nan,
         nan=nan,
-        cdf_x=np.asarray(xs, dtype=float),
-        cdf_p=np.clip(np.asarray(ps, dtype=float), 0.0, 1.0),
+        cdf_x=xs,
+        cdf_p=np.clip(ps, 0.0, 1.0),
         histogram_type=htype,
         buckets=len(hist.buckets) if hist is not None else 0,
         tail_means=tails,
@@ -686,6 +693,30 @@ def _numeric_distribution(feature, name: str, ptype: str, num_examples: float) -
         not_evaluable=not_evaluable,
         _raw_buckets=raw,
     )
+
+
+def _cdf_knots(shaped: np.ndarray, total: float):
+    """CDF knots ``(x, p)`` of buckets ``(lo, hi, count)`` (sorted) read as uniform.
+
+    Starts at ``(lo_0, 0)``; each bucket adds ``(hi, cum / total)``, preceded by
+    ``(lo, cum_before / total)`` when it starts after the previous bucket's end (a gap: a
+    flat CDF across it). ``cum`` is the running count (``np.cumsum``: sequential sums).
+    """
+    lo, hi, c = shaped[:, 0], shaped[:, 1], shaped[:, 2]
+    n = len(lo)
+    cum = np.cumsum(c)
+    # Slot 0: the start; then per bucket a (lo, before) slot (kept at a gap) and (hi, cum).
+    x = np.empty(2 * n + 1)
+    p = np.empty(2 * n + 1)
+    keep = np.ones(2 * n + 1, dtype=bool)
+    x[0], p[0] = lo[0], 0.0
+    x[1::2], x[2::2] = lo, hi
+    p[3::2] = cum[:-1] / total
+    p[1] = 0.0
+    p[2::2] = cum / total
+    keep[1] = False
+    keep[3::2] = lo[1:] > hi[:-1]
+    return x[keep], p[keep]
 
 
 def _fmt_count(v: float) -> str:
