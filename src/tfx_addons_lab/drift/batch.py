@@ -121,22 +121,18 @@ class RunInterpolator:
         self.below = np.asarray(below, dtype=float)
         self.above = np.asarray(above, dtype=float)
 
-    def __call__(self, q: np.ndarray, qid: np.ndarray, use_first) -> np.ndarray:
-        """Interpolate at ``q`` (feature ``qid`` each); ``use_first``: ``side="left"``."""
+    def __call__(self, q: np.ndarray, qid: np.ndarray, use_first, pos=None) -> np.ndarray:
+        """Interpolate at ``q`` (feature ``qid`` each); ``use_first``: ``side="left"``.
+
+        ``pos``: this interpolator's row of :func:`search_many` for these queries, when the
+        caller computed it (it saves a sort); else it is computed here.
+        """
         q = np.asarray(q, dtype=float)
-        nk, nq = len(self.ux), len(q)
-        # searchsorted(ux_f, q, "right") for every query at once: rank all values together
-        # (equal values share a rank), then search the integer keys (feature, rank), which
-        # are strictly increasing over the knots.
-        _, rank = np.unique(np.concatenate([self.ux, q]), return_inverse=True)
-        rank = rank.reshape(-1).astype(np.int64)
-        width_rank = int(rank.max()) + 1 if len(rank) else 1
-        keys = np.concatenate([self.uid, qid]).astype(np.int64) * width_rank + rank
-        g = np.empty(nk + nq, dtype=np.intp)
-        g[nk:] = np.searchsorted(keys[:nk], keys[nk:], side="right")
+        if pos is None:
+            pos = search_many([self], [(q, qid)])[0][0]
         start = self.u_start[qid]
         n_u = self.n_unique[qid]
-        j = g[nk:] - start - 1  # ux[j] <= q < ux[j + 1] within the feature
+        j = pos - start - 1  # ux[j] <= q < ux[j + 1] within the feature
         jc = np.clip(j, 0, n_u - 1) + start
         jn = np.clip(j + 1, 0, n_u - 1) + start
         ux = self.ux
@@ -149,6 +145,35 @@ class RunInterpolator:
         out = np.where(j < 0, self.below[qid], out)
         out = np.where((j >= n_u - 1) & ~at_knot, self.above[qid], out)
         return out
+
+
+def search_many(interps: Sequence[RunInterpolator], queries) -> List[List[np.ndarray]]:
+    """Per-feature ``searchsorted(knots, q, "right")`` of every query set in every interpolator.
+
+    ``queries`` is a list of ``(q, qid)``. Returns ``pos[i][k]``: for query set ``k`` in
+    ``interps[i]``, the number of that interpolator's distinct knots (all features) up to
+    and including the query's feature's knots ``<= q``. All values are ranked together in
+    one sort (equal values share a rank); the integer keys ``(feature, rank)`` are strictly
+    increasing over each interpolator's knots, so one ``np.searchsorted`` answers a set.
+    """
+    parts = [it.ux for it in interps] + [np.asarray(q, dtype=float) for q, _ in queries]
+    allv = np.concatenate(parts)
+    if len(allv) == 0:
+        return [[np.zeros(0, dtype=np.intp) for _ in queries] for _ in interps]
+    _, rank = np.unique(allv, return_inverse=True)
+    rank = rank.reshape(-1).astype(np.int64)
+    width = int(rank.max()) + 1
+    bounds = np.cumsum([0] + [len(p) for p in parts])
+    ids = [it.uid for it in interps] + [qid for _, qid in queries]
+    keys = [
+        np.asarray(ids[i], dtype=np.int64) * width + rank[bounds[i] : bounds[i + 1]]
+        for i in range(len(parts))
+    ]
+    n = len(interps)
+    return [
+        [np.searchsorted(keys[i], keys[n + k], side="right") for k in range(len(queries))]
+        for i in range(n)
+    ]
 
 
 def cdf_interpolator(dists) -> RunInterpolator:

@@ -150,7 +150,7 @@ def _numeric_histograms(pairs: Sequence[Tuple[Distribution, Distribution]]) -> L
 
     None for a pair the batch does not take (then :func:`_histogram` computes it).
     """
-    from tfx_addons_lab.drift.batch import cdf_interpolator
+    from tfx_addons_lab.drift.batch import cdf_interpolator, search_many
     from tfx_addons_lab.drift.methods import _batchable_numeric
 
     out: List[Optional[dict]] = [None] * len(pairs)
@@ -173,9 +173,10 @@ def _numeric_histograms(pairs: Sequence[Tuple[Distribution, Distribution]]) -> L
     q = np.concatenate(inners)
     qid = np.repeat(np.arange(m, dtype=np.intp), k)
     shares = []
-    for side in (0, 1):
-        interp = cdf_interpolator([pairs[i][side] for i, _ in todo])
-        cum = np.hstack([np.zeros((m, 1)), interp(q, qid, False).reshape(m, k), np.ones((m, 1))])
+    interps = [cdf_interpolator([pairs[i][side] for i, _ in todo]) for side in (0, 1)]
+    for interp, (pos,) in zip(interps, search_many(interps, [(q, qid)]), strict=True):
+        cdf = interp(q, qid, False, pos).reshape(m, k)
+        cum = np.hstack([np.zeros((m, 1)), cdf, np.ones((m, 1))])
         shares.append(np.clip(np.diff(cum, axis=1), 0.0, None))
     for row, (i, edges) in enumerate(todo):
         out[i] = {

@@ -103,6 +103,8 @@ class Distribution:
     not_evaluable: str = ""
     # Raw quantile buckets (lo, hi, count) kept to rebuild point masses of discrete features.
     _raw_buckets: List[tuple] = field(default_factory=list, repr=False)
+    # The same buckets as an (n, 3) float array when built from statistics (else None).
+    _raw_array: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------------ numeric helpers
     @property
@@ -117,6 +119,13 @@ class Distribution:
     @property
     def integer_valued(self) -> bool:
         """Numeric: every histogram boundary (and min/max) is a whole number."""
+        arr = self._raw_array
+        if arr is not None and len(arr):
+            bounds = arr[:, :2]
+            ends = [v for v in (self.min, self.max) if v is not None]
+            return bool(np.isfinite(bounds).all() and (bounds == np.floor(bounds)).all()) and all(
+                math.isfinite(v) and float(v).is_integer() for v in ends
+            )
         vals = [v for lo, hi, c in self._raw_buckets for v in (lo, hi)]
         if not vals and len(self.cdf_x):
             vals = list(self.cdf_x)
@@ -125,7 +134,11 @@ class Distribution:
 
     def distinct_values(self) -> List[float]:
         """Numeric: the distinct values seen among the histogram boundaries (sorted)."""
-        vals = {float(v) for lo, hi, c in self._raw_buckets if c > 0 for v in (lo, hi)}
+        arr = self._raw_array
+        if arr is not None:
+            vals = set(np.unique(arr[arr[:, 2] > 0, :2]).tolist())
+        else:
+            vals = {float(v) for lo, hi, c in self._raw_buckets if c > 0 for v in (lo, hi)}
         if self.min is not None and self.count > 0:
             vals.add(float(self.min))
         if self.max is not None and self.count > 0:
@@ -617,6 +630,7 @@ def _numeric_distribution(feature, name: str, ptype: str, num_examples: float) -
     hist, htype = _pick_histogram(ns)
     nan = float(hist.num_nan) if hist is not None else 0.0
     buckets: List[tuple] = []
+    arr = np.zeros((0, 3))
     if hist is not None and len(hist.buckets):
         arr = np.array(
             [(b.low_value, b.high_value, b.sample_count) for b in hist.buckets], dtype=float
@@ -626,6 +640,7 @@ def _numeric_distribution(feature, name: str, ptype: str, num_examples: float) -
         if len(arr) > 1 and np.any((lo[1:] < lo[:-1]) | ((lo[1:] == lo[:-1]) & (hi[1:] < hi[:-1]))):
             arr = arr[np.lexsort((arr[:, 1], arr[:, 0]))]  # stable: sorted by (lo, hi)
         buckets = list(zip(arr[:, 0].tolist(), arr[:, 1].tolist(), arr[:, 2].tolist(), strict=True))
+    buckets_read = buckets
     # NaN values inside tf.Examples are in tot_num_values and in the histogram's num_nan:
     # they are missing values, not part of the distribution.
     count = max(float(cs.tot_num_values or cs.num_non_missing) - nan, 0.0)
@@ -633,8 +648,7 @@ def _numeric_distribution(feature, name: str, ptype: str, num_examples: float) -
         count = float(sum(c for _, _, c in buckets))
     moments = (float(ns.mean), float(ns.std_dev), float(ns.min), float(ns.max))
     has_nonfinite = count > 0 and (
-        not all(math.isfinite(v) for v in moments)
-        or (hist is not None and len(hist.buckets) and not np.isfinite(arr[:, :2]).all())
+        not all(math.isfinite(v) for v in moments) or not np.isfinite(arr[:, :2]).all()
     )
     nonfinite, nonfinite_note, not_evaluable = 0.0, "", ""
     mean, std, vmin, vmax = moments
@@ -661,7 +675,8 @@ def _numeric_distribution(feature, name: str, ptype: str, num_examples: float) -
     raw = buckets
     tails: Dict[str, float] = {}
     xs = ps = np.zeros(0)
-    arr = np.array(buckets, dtype=float).reshape(-1, 3)
+    if buckets is not buckets_read:  # infinite values were taken out
+        arr = np.array(buckets, dtype=float).reshape(-1, 3)
     total = float(np.cumsum(arr[:, 2])[-1]) if len(arr) else 0.0
     if total > 0 and not not_evaluable:
         shaped = arr
@@ -692,6 +707,7 @@ def _numeric_distribution(feature, name: str, ptype: str, num_examples: float) -
         nonfinite_note=nonfinite_note,
         not_evaluable=not_evaluable,
         _raw_buckets=raw,
+        _raw_array=arr,
     )
 
 

@@ -486,17 +486,21 @@ def _union_knot_segments(pairs):
 
 def _ks_statistics(pairs) -> np.ndarray:
     """:func:`ks_statistic` of every pair (sorted non-empty knots)."""
-    from tfx_addons_lab.drift.batch import cdf_interpolator, segment_max
+    from tfx_addons_lab.drift.batch import cdf_interpolator, search_many, segment_max
 
     fb = cdf_interpolator([b for b, _ in pairs])
     fc = cdf_interpolator([c for _, c in pairs])
     xs = _union_knot_segments(pairs)
     q, qid = xs.values, xs.ids
-    d_right = np.abs(fb(q, qid, False) - fc(q, qid, False))
     integer = np.array([b.integer_valued and c.integer_valued for b, c in pairs], dtype=bool)
     iv = integer[qid]
-    q_left = np.where(iv, q - 1.0, q)
-    d_left = np.abs(fb(q_left, qid, ~iv) - fc(q_left, qid, ~iv))
+    any_int = bool(iv.any())
+    q_left = np.where(iv, q - 1.0, q) if any_int else q
+    queries = [(q, qid), (q_left, qid)] if any_int else [(q, qid)]
+    (pb, *pb_left), (pc, *pc_left) = search_many([fb, fc], queries)
+    pb_left, pc_left = (pb_left[0], pc_left[0]) if any_int else (pb, pc)
+    d_right = np.abs(fb(q, qid, False, pb) - fc(q, qid, False, pc))
+    d_left = np.abs(fb(q_left, qid, ~iv, pb_left) - fc(q_left, qid, ~iv, pc_left))
     return segment_max(np.maximum(d_right, d_left), xs)
 
 
@@ -514,7 +518,7 @@ def _batch_ks(pairs):
 
 def _wasserstein_raws(pairs) -> np.ndarray:
     """:func:`wasserstein_raw` of every pair (sorted non-empty knots)."""
-    from tfx_addons_lab.drift.batch import Segments, cdf_interpolator, segment_sum
+    from tfx_addons_lab.drift.batch import Segments, cdf_interpolator, search_many, segment_sum
 
     fb = cdf_interpolator([b for b, _ in pairs])
     fc = cdf_interpolator([c for _, c in pairs])
@@ -523,8 +527,9 @@ def _wasserstein_raws(pairs) -> np.ndarray:
     lo = np.flatnonzero(ids[1:] == ids[:-1]) if len(v) > 1 else np.zeros(0, dtype=np.intp)
     hi = lo + 1
     qid = ids[lo]
-    a = fb(v[lo], qid, False) - fc(v[lo], qid, False)
-    b = fb(v[hi], qid, True) - fc(v[hi], qid, True)
+    ((pb,), (pc,)) = search_many([fb, fc], [(v, ids)])
+    a = fb(v[lo], qid, False, pb[lo]) - fc(v[lo], qid, False, pc[lo])
+    b = fb(v[hi], qid, True, pb[hi]) - fc(v[hi], qid, True, pc[hi])
     w = v[hi] - v[lo]
     same = a * b >= 0
     abs_a, abs_b = np.abs(a), np.abs(b)
@@ -559,6 +564,7 @@ def _numeric_shares(pairs):
         Segments,
         cdf_interpolator,
         quantile_interpolator,
+        search_many,
         segment_unique,
     )
 
@@ -573,8 +579,9 @@ def _numeric_shares(pairs):
     )
     e, eid = edges.values, edges.ids
     out = []
-    for interp in (cdf_interpolator(bs), cdf_interpolator([c for _, c in pairs])):
-        c = interp(e, eid, False)
+    interps = [cdf_interpolator(bs), cdf_interpolator([c for _, c in pairs])]
+    for interp, (pos,) in zip(interps, search_many(interps, [(e, eid)]), strict=True):
+        c = interp(e, eid, False, pos)
         cum_start = edges.starts + 2 * np.arange(n, dtype=np.intp)
         cum = np.empty(len(e) + 2 * n)
         cum[cum_start] = 0.0
