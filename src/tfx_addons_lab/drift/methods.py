@@ -282,14 +282,28 @@ def psi_value(p: np.ndarray, q: np.ndarray) -> float:
     return float(np.sum((p - q) * np.log(p / q)))
 
 
+def _sum(x: np.ndarray) -> float:
+    """``np.add.reduceat(x, [0])``: the sum the batch kernels take over each feature's slice,
+    so the per-feature and batch values agree to the last bit."""
+    return float(np.add.reduceat(x, [0])[0]) if len(x) else 0.0
+
+
 def js_distance(p: np.ndarray, q: np.ndarray) -> float:
     """Jensen-Shannon distance, base 2: ``scipy.spatial.distance.jensenshannon(p, q, base=2)``.
 
-    Both share vectors are normalized to sum to 1 first; the result is in [0, 1].
+    Both share vectors are normalized to sum to 1 first; the result is in [0, 1]. Computed
+    with scipy's formula (``rel_entr``); a divergence that rounding makes slightly negative
+    (nearly equal shares) counts as 0, where scipy returns NaN.
     """
-    from scipy.spatial.distance import jensenshannon
+    from scipy.special import rel_entr
 
-    return float(jensenshannon(np.asarray(p, float), np.asarray(q, float), base=2.0))
+    p, q = np.asarray(p, float), np.asarray(q, float)
+    p = p / _sum(p)
+    q = q / _sum(q)
+    m = (p + q) / 2.0
+    js = _sum(rel_entr(p, m)) + _sum(rel_entr(q, m))
+    js /= np.log(2.0)
+    return float(np.sqrt(max(js, 0.0) / 2.0))
 
 
 def hellinger_distance(p: np.ndarray, q: np.ndarray) -> float:
@@ -656,7 +670,7 @@ def _js_kernel(p, q, seg) -> np.ndarray:
     m = (p + q) / 2.0
     js = segment_sum(rel_entr(p, m), seg) + segment_sum(rel_entr(q, m), seg)
     js /= np.log(2.0)
-    return np.sqrt(js / 2.0)
+    return np.sqrt(np.maximum(js, 0.0) / 2.0)
 
 
 def _hellinger_kernel(p, q, seg) -> np.ndarray:
