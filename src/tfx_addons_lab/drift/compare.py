@@ -410,7 +410,26 @@ def _prepare_feature(
     config: DriftConfig,
     baseline_rows: float,
 ) -> Union[FeatureDrift, _Pending]:
-    """A finished result (schema change, skipped, constant, ...) or the feature to compute."""
+    """A finished result (schema change, skipped, constant, ...) or the feature to compute.
+
+    The sides' summaries are filled here for a finished result; :func:`_finish_feature`
+    fills them for a computed one (from the distributions the method compared).
+    """
+    out = _decide_feature(name, b, c, config, baseline_rows)
+    if isinstance(out, FeatureDrift):
+        out.baseline = b.summary() if b is not None else {}
+        out.current = c.summary() if c is not None else {}
+    return out
+
+
+def _decide_feature(
+    name: str,
+    b: Optional[Distribution],
+    c: Optional[Distribution],
+    config: DriftConfig,
+    baseline_rows: float,
+) -> Union[FeatureDrift, _Pending]:
+    """:func:`_prepare_feature` without the summaries."""
     schema_drift = config.schema_changes_drift
     side = c if c is not None else b
     ftype = side.kind if side.kind != UNSUPPORTED else side.proto_type.lower()
@@ -419,8 +438,8 @@ def _prepare_feature(
     fd = FeatureDrift(
         name=name,
         type=ftype,
-        baseline=b.summary() if b is not None else {},
-        current=c.summary() if c is not None else {},
+        baseline={},
+        current={},
     )
     if not config.is_included(name):
         fd.status, fd.note = "skipped", "excluded by the config (include/exclude)"
