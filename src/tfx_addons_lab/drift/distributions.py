@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -102,6 +103,8 @@ class Distribution:
     not_evaluable: str = ""
     # Raw quantile buckets (lo, hi, count) kept to rebuild point masses of discrete features.
     _raw_buckets: List[tuple] = field(default_factory=list, repr=False)
+    # The same buckets as an (n, 3) float array when built from statistics (else None).
+    _raw_array: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------------ numeric helpers
     @property
@@ -116,6 +119,13 @@ class Distribution:
     @property
     def integer_valued(self) -> bool:
         """Numeric: every histogram boundary (and min/max) is a whole number."""
+        arr = self._raw_array
+        if arr is not None and len(arr):
+            bounds = arr[:, :2]
+            ends = [v for v in (self.min, self.max) if v is not None]
+            return bool(np.isfinite(bounds).all() and (bounds == np.floor(bounds)).all()) and all(
+                math.isfinite(v) and float(v).is_integer() for v in ends
+            )
         vals = [v for lo, hi, c in self._raw_buckets for v in (lo, hi)]
         if not vals and len(self.cdf_x):
             vals = list(self.cdf_x)
@@ -124,11 +134,11 @@ class Distribution:
 
     def distinct_values(self) -> List[float]:
         """Numeric: the distinct values seen among the histogram boundaries (sorted)."""
-        vals = set()
-        for lo, hi, c in self._raw_buckets:
-            if c > 0:
-                vals.add(float(lo))
-                vals.add(float(hi))
+        arr = self._raw_array
+        if arr is not None:
+            vals = set(np.unique(arr[arr[:, 2] > 0, :2]).tolist())
+        else:
+            vals = {float(v) for lo, hi, c in self._raw_buckets if c > 0 for v in (lo, hi)}
         if self.min is not None and self.count > 0:
             vals.add(float(self.min))
         if self.max is not None and self.count > 0:
@@ -168,11 +178,13 @@ class Distribution:
         total = float(sum(self.counts.values()))
         if total <= 0:
             return np.zeros(len(categories))
-        return np.array([self.counts.get(c, 0.0) / total for c in categories], dtype=float)
+        return self.counts_for(categories) / total
 
     def counts_for(self, categories: Sequence[str]) -> np.ndarray:
         """Categorical: the count of each category in ``categories`` (0 when absent)."""
-        return np.array([float(self.counts.get(c, 0.0)) for c in categories], dtype=float)
+        return np.fromiter(
+            map(self.counts.get, categories, repeat(0.0)), dtype=float, count=len(categories)
+        )
 
     def as_categorical(self) -> Distribution:
         """Numeric -> categorical over the feature's values (see the module docstring)."""
@@ -247,8 +259,11 @@ def _uniform_m2(lo, hi):
     return (lo * lo + lo * hi + hi * hi) / 3.0
 
 
-def _two_moment_tails(out, i_lo, i_hi, mean, std, vmin, vmax):
-    """Both tails from the exact mean and std (see :func:`mean_matched_tails`), or None."""
+def _two_moment_tails(out, i_lo, i_hi, mean, std, vmin, vmax, arr=None):
+    """Both tails from the exact mean and std (see :func:`mean_matched_tails`), or None.
+
+    ``arr``: ``out`` as an (n, 3) float array, when the caller has it.
+    """
     lo_l, a_l, c_l = out[i_lo]
     a_h, hi_h, c_h = out[i_hi]
     if not (
@@ -262,10 +277,14 @@ def _two_moment_tails(out, i_lo, i_hi, mean, std, vmin, vmax):
         and abs(hi_h - vmax) <= 1e-9 * max(1.0, abs(vmax))
     ):
         return None
-    total = sum(c for _, _, c in out)
-    inner = [b for k, b in enumerate(out) if k not in (i_lo, i_hi)]
-    s1 = sum(c * 0.5 * (lo + hi) for lo, hi, c in inner)
-    s2 = sum(c * _uniform_m2(lo, hi) for lo, hi, c in inner)
+    if arr is None:
+        arr = np.array(out, dtype=float).reshape(-1, 3)
+    lows, highs, counts = arr[:, 0], arr[:, 1], arr[:, 2]
+    total = float(counts.sum())
+    inner = np.ones(len(arr), dtype=bool)
+    inner[[i_lo, i_hi]] = False
+    s1 = float(np.sum((counts * (0.5 * (lows + highs)))[inner]))
+    s2 = float(np.sum((counts * _uniform_m2(lows, highs))[inner]))
     # The min and max are exact values; the other c - 1 values of a tail are uniform on
     # [inner edge a, 2m - a] (mean m, second moment (4m^2 - 2am + a^2) / 3).
     cl, ch = c_l - 1.0, c_h - 1.0
@@ -318,22 +337,28 @@ def mean_matched_tails(
     reshaped side (``m`` is the mean of the uniform part).
     """
     out = [(float(lo), float(hi), float(c)) for lo, hi, c in buckets]
+    return _mean_matched_tails(out, None, mean, std, vmin, vmax)
+
+
+def _mean_matched_tails(out: List[tuple], arr, mean, std, vmin, vmax):
+    """:func:`mean_matched_tails` on a list of float triples (modified in place) and, when
+    the caller has it, the same triples as an (n, 3) float array ``arr``."""
     tails: Dict[str, float] = {}
     if len(out) < 3 or not math.isfinite(mean):
         return out, tails
-    lows = np.array([b[0] for b in out])
-    highs = np.array([b[1] for b in out])
-    counts = np.array([b[2] for b in out])
+    if arr is None:
+        arr = np.array(out, dtype=float).reshape(-1, 3)
+    lows, highs, counts = arr[:, 0], arr[:, 1], arr[:, 2]
     total = float(counts.sum())
     if total <= 0 or not (np.all(np.isfinite(lows)) and np.all(np.isfinite(highs))):
         return out, tails
-    nonempty = [i for i, b in enumerate(out) if b[2] > 0]
+    nonempty = np.nonzero(counts > 0)[0]
     if len(nonempty) < 3:
         return out, tails
-    i_lo, i_hi = nonempty[0], nonempty[-1]
+    i_lo, i_hi = int(nonempty[0]), int(nonempty[-1])
     vmin = float(lows.min()) if vmin is None else float(vmin)
     vmax = float(highs.max()) if vmax is None else float(vmax)
-    solved = _two_moment_tails(out, i_lo, i_hi, float(mean), float(std), vmin, vmax)
+    solved = _two_moment_tails(out, i_lo, i_hi, float(mean), float(std), vmin, vmax, arr)
     if solved is not None:
         mh, ml = solved
         a_h, _, c_h = out[i_hi]
@@ -461,14 +486,11 @@ def distribution_from_feature(feature, num_examples: float = 0.0) -> Distributio
     if which == "string_stats":
         ss = feature.string_stats
         cs = ss.common_stats
-        counts: Dict[str, float] = {}
         if len(ss.rank_histogram.buckets):
-            for b in ss.rank_histogram.buckets:
-                counts[b.label] = counts.get(b.label, 0.0) + float(b.sample_count)
+            pairs = [(b.label, float(b.sample_count)) for b in ss.rank_histogram.buckets]
         else:
-            for tv in ss.top_values:
-                counts[tv.value] = counts.get(tv.value, 0.0) + float(tv.frequency)
-        counts = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+            pairs = [(tv.value, float(tv.frequency)) for tv in ss.top_values]
+        counts = _sorted_counts(pairs)
         n_values = float(cs.tot_num_values or cs.num_non_missing)
         listed = float(sum(counts.values()))
         truncated = listed + 1e-9 < n_values or (ss.unique and ss.unique > len(counts))
@@ -495,6 +517,17 @@ def distribution_from_feature(feature, num_examples: float = 0.0) -> Distributio
         num_examples=float(num_examples),
         missing=float(cs.num_missing) if cs is not None else 0.0,
     )
+
+
+def _sorted_counts(pairs: List[tuple]) -> Dict[str, float]:
+    """``label -> count`` (repeated labels summed), most frequent first, ties by label."""
+    counts: Dict[str, float] = dict(pairs)
+    if len(counts) != len(pairs):
+        counts = {}
+        for label, c in pairs:
+            counts[label] = counts.get(label, 0.0) + c
+    # Sorting (-count, label) tuples orders as the key (-count, label): labels are unique.
+    return {label: -neg for neg, label in sorted([(-c, k) for k, c in counts.items()])}
 
 
 def _all_histograms(num_stats) -> List[tuple]:
@@ -597,14 +630,17 @@ def _numeric_distribution(feature, name: str, ptype: str, num_examples: float) -
     hist, htype = _pick_histogram(ns)
     nan = float(hist.num_nan) if hist is not None else 0.0
     buckets: List[tuple] = []
-    if hist is not None:
-        buckets = sorted(
-            [
-                (float(b.low_value), float(b.high_value), max(float(b.sample_count), 0.0))
-                for b in hist.buckets
-            ],
-            key=lambda t: (t[0], t[1]),
+    arr = np.zeros((0, 3))
+    if hist is not None and len(hist.buckets):
+        arr = np.array(
+            [(b.low_value, b.high_value, b.sample_count) for b in hist.buckets], dtype=float
         )
+        arr[:, 2] = np.where(arr[:, 2] < 0.0, 0.0, arr[:, 2])  # negative counts: 0
+        lo, hi = arr[:, 0], arr[:, 1]
+        if len(arr) > 1 and np.any((lo[1:] < lo[:-1]) | ((lo[1:] == lo[:-1]) & (hi[1:] < hi[:-1]))):
+            arr = arr[np.lexsort((arr[:, 1], arr[:, 0]))]  # stable: sorted by (lo, hi)
+        buckets = list(zip(arr[:, 0].tolist(), arr[:, 1].tolist(), arr[:, 2].tolist(), strict=True))
+    buckets_read = buckets
     # NaN values inside tf.Examples are in tot_num_values and in the histogram's num_nan:
     # they are missing values, not part of the distribution.
     count = max(float(cs.tot_num_values or cs.num_non_missing) - nan, 0.0)
@@ -612,8 +648,7 @@ def _numeric_distribution(feature, name: str, ptype: str, num_examples: float) -
         count = float(sum(c for _, _, c in buckets))
     moments = (float(ns.mean), float(ns.std_dev), float(ns.min), float(ns.max))
     has_nonfinite = count > 0 and (
-        not all(math.isfinite(v) for v in moments)
-        or any(not (math.isfinite(lo) and math.isfinite(hi)) for lo, hi, _ in buckets)
+        not all(math.isfinite(v) for v in moments) or not np.isfinite(arr[:, :2]).all()
     )
     nonfinite, nonfinite_note, not_evaluable = 0.0, "", ""
     mean, std, vmin, vmax = moments
@@ -639,24 +674,17 @@ def _numeric_distribution(feature, name: str, ptype: str, num_examples: float) -
                 nonfinite_note += ", finite mean/std estimated from the histogram"
     raw = buckets
     tails: Dict[str, float] = {}
-    xs: List[float] = []
-    ps: List[float] = []
-    total = sum(c for _, _, c in buckets)
+    xs = ps = np.zeros(0)
+    if buckets is not buckets_read:  # infinite values were taken out
+        arr = np.array(buckets, dtype=float).reshape(-1, 3)
+    total = float(np.cumsum(arr[:, 2])[-1]) if len(arr) else 0.0
     if total > 0 and not not_evaluable:
-        shaped = buckets
+        shaped = arr
         if cs.num_non_missing > 0 and not has_nonfinite:
-            shaped, tails = mean_matched_tails(buckets, mean, std, vmin, vmax)
-        cum = 0.0
-        xs.append(float(shaped[0][0]))
-        ps.append(0.0)
-        for lo, hi, c in shaped:
-            if lo > xs[-1]:
-                # A gap between buckets: flat CDF across it.
-                xs.append(float(lo))
-                ps.append(cum / total)
-            cum += c
-            xs.append(float(hi))
-            ps.append(cum / total)
+            out, tails = _mean_matched_tails(list(buckets), arr, mean, std, vmin, vmax)
+            if tails:
+                shaped = np.array(out, dtype=float).reshape(-1, 3)
+        xs, ps = _cdf_knots(shaped, total)
     has_values = count > 0 and not not_evaluable
     return Distribution(
         name=name,
@@ -666,8 +694,8 @@ def _numeric_distribution(feature, name: str, ptype: str, num_examples: float) -
         num_examples=num_examples,
         missing=float(cs.num_missing) + nan,
         nan=nan,
-        cdf_x=np.asarray(xs, dtype=float),
-        cdf_p=np.clip(np.asarray(ps, dtype=float), 0.0, 1.0),
+        cdf_x=xs,
+        cdf_p=np.clip(ps, 0.0, 1.0),
         histogram_type=htype,
         buckets=len(hist.buckets) if hist is not None else 0,
         tail_means=tails,
@@ -679,7 +707,32 @@ def _numeric_distribution(feature, name: str, ptype: str, num_examples: float) -
         nonfinite_note=nonfinite_note,
         not_evaluable=not_evaluable,
         _raw_buckets=raw,
+        _raw_array=arr,
     )
+
+
+def _cdf_knots(shaped: np.ndarray, total: float):
+    """CDF knots ``(x, p)`` of buckets ``(lo, hi, count)`` (sorted) read as uniform.
+
+    Starts at ``(lo_0, 0)``; each bucket adds ``(hi, cum / total)``, preceded by
+    ``(lo, cum_before / total)`` when it starts after the previous bucket's end (a gap: a
+    flat CDF across it). ``cum`` is the running count (``np.cumsum``: sequential sums).
+    """
+    lo, hi, c = shaped[:, 0], shaped[:, 1], shaped[:, 2]
+    n = len(lo)
+    cum = np.cumsum(c)
+    # Slot 0: the start; then per bucket a (lo, before) slot (kept at a gap) and (hi, cum).
+    x = np.empty(2 * n + 1)
+    p = np.empty(2 * n + 1)
+    keep = np.ones(2 * n + 1, dtype=bool)
+    x[0], p[0] = lo[0], 0.0
+    x[1::2], x[2::2] = lo, hi
+    p[3::2] = cum[:-1] / total
+    p[1] = 0.0
+    p[2::2] = cum / total
+    keep[1] = False
+    keep[3::2] = lo[1:] > hi[:-1]
+    return x[keep], p[keep]
 
 
 def _fmt_count(v: float) -> str:
