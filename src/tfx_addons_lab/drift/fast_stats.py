@@ -136,23 +136,32 @@ def _float_values(col) -> np.ndarray:
     import pyarrow.compute as pc
 
     arr = pc.cast(col, pa.float64())
-    if arr.null_count:
-        arr = arr.fill_null(math.nan)
     chunks = arr.chunks if hasattr(arr, "chunks") else [arr]
     if not chunks:
         return np.zeros(0)
-    return np.concatenate([float64_buffer(c) for c in chunks])
+    return np.concatenate([float64_values(c) for c in chunks])
 
 
 def float64_buffer(arr) -> np.ndarray:
-    """A float64 Arrow Array without nulls as a numpy array (a view of its buffer).
+    """The values buffer of a float64 Arrow Array as numpy (a view; null slots hold junk).
 
-    ``Array.to_numpy`` would do, but it imports pandas (a second of CLI start-up).
+    ``Array.to_numpy`` and ``fill_null(nan)`` would do, but both import pandas (a second of
+    CLI start-up).
     """
     data = arr.buffers()[1]
     if data is None:
         return np.zeros(0)
     return np.frombuffer(data, dtype=np.float64, count=len(arr) + arr.offset)[arr.offset :]
+
+
+def float64_values(arr) -> np.ndarray:
+    """A float64 Arrow Array as a new numpy array, NaN where the Array holds nulls."""
+    values = float64_buffer(arr).copy()
+    if arr.null_count:
+        bits = np.frombuffer(arr.buffers()[0], dtype=np.uint8)
+        valid = np.unpackbits(bits, bitorder="little")[arr.offset : arr.offset + len(arr)]
+        values[valid == 0] = math.nan
+    return values
 
 
 def quantile_buckets_of(sorted_values: np.ndarray, buckets: int):
