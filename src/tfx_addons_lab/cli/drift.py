@@ -30,11 +30,9 @@ input: one line on stderr naming the input and the fix, never a traceback (``-v`
 from __future__ import annotations
 
 import argparse
-import gzip
 import os
 import stat
 import sys
-import tempfile
 import time
 import warnings
 from typing import List, Optional, Tuple
@@ -126,6 +124,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+_VERBOSE = [False]
+
+
+def _before_tensorflow() -> None:
+    """Quiet TensorFlow's start-up logs (unless ``-v``); called before anything imports it."""
+    from tfx_addons_lab._tf_env import quiet_tensorflow
+
+    quiet_tensorflow(verbose=_VERBOSE[0])
+
+
 def _progress(message: str) -> None:
     sys.stderr.write(f"[drift] {safe(message)}\n")
     sys.stderr.flush()
@@ -140,6 +148,8 @@ def _is_gzip(path: str) -> bool:
 
 
 def _head(path: str, n: int = 4096) -> bytes:
+    import gzip
+
     opener = gzip.open if _is_gzip(path) else open
     try:
         with opener(path, "rb") as f:
@@ -175,6 +185,7 @@ def check_input_file(path: str, label: str) -> None:
 
 
 def _looks_like_example(record: bytes) -> bool:
+    _before_tensorflow()
     from tensorflow.core.example import example_pb2
 
     try:
@@ -328,6 +339,8 @@ def _in_memory_statistics(path: str, kind: str, label: str):
 
 
 def _beam_statistics(path: str, kind: str, label: str, beam_args: List[str]):
+    import tempfile
+
     import tensorflow_data_validation as tfdv
     from apache_beam.options.pipeline_options import PipelineOptions
 
@@ -400,10 +413,11 @@ def load_input(
         stats, rows = _numpy_statistics(path, label, notes)
         _progress(
             f"{label}: statistics of {rows:,} rows in {time.perf_counter() - start:.1f} s "
-            "(numpy engine, streaming)"
+            "(numpy engine)"
         )
         return stats, kind
     if "tensorflow_data_validation" not in sys.modules:
+        _before_tensorflow()
         t0 = time.perf_counter()
         import tensorflow_data_validation  # noqa: F401 - a few seconds: TF and Beam load
 
@@ -569,6 +583,7 @@ def run(args: argparse.Namespace) -> int:
     line); an unexpected exception is turned into one too unless ``--verbose`` asks for the
     traceback.
     """
+    _VERBOSE[0] = bool(getattr(args, "verbose", False))
     try:
         return _run(args)
     except TfxAddonsLabError:
