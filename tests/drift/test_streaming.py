@@ -88,11 +88,11 @@ def _heavy_frames(seed: int, n: int):
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_sketched_ks_and_wasserstein_match_scipy_on_raw_rows(tmp_path, seed):
-    """Every numeric column sketched (exact_values=0): the 0.02 contract against scipy."""
+    """Every numeric column sketched (no exact limits): the 0.02 contract against scipy."""
     a, b = _heavy_frames(seed, 40_000)
     pa_, pb = _write(tmp_path, "a.csv", a), _write(tmp_path, "b.csv", b)
-    sa = streaming_statistics_from_csv(pa_, exact_values=0, block_size=1 << 16)
-    sb = streaming_statistics_from_csv(pb, exact_values=0, block_size=1 << 16)
+    sa = streaming_statistics_from_csv(pa_, exact_values=0, distinct_values=0, block_size=1 << 16)
+    sb = streaming_statistics_from_csv(pb, exact_values=0, distinct_values=0, block_size=1 << 16)
     assert sorted(sa.sketched) == sorted(a.columns)
     feature = _features(sa.statistics)["cauchy"]
     assert any(c.name == APPROXIMATE for c in feature.custom_stats)
@@ -107,11 +107,53 @@ def test_sketched_ks_and_wasserstein_match_scipy_on_raw_rows(tmp_path, seed):
         assert abs(ws.feature(col).value - ref) <= 0.02, col
 
 
+def test_counted_columns_are_exactly_the_in_memory_statistics(tmp_path):
+    """Past the kept values, a column of few distinct values is counted value by value: the
+    proto is still the in-memory engine's (histograms, median), whatever the row count."""
+    rng = np.random.default_rng(8)
+    n = 30_000
+    few = rng.choice([-2.5, 0.0, 1.0, 7.25, np.inf], n, p=[0.2, 0.3, 0.3, 0.199, 0.001])
+    few[rng.random(n) < 0.05] = np.nan
+    frame = pd.DataFrame(
+        {
+            "hour": rng.integers(5, 24, n),
+            "few": few,
+            "late": np.where(np.arange(n) < n // 2, 1.0, rng.integers(0, 200, n)),
+        }
+    )
+    path = _write(tmp_path, "few.csv", frame)
+    streamed = streaming_statistics_from_csv(path, exact_values=500, block_size=1 << 13)
+    assert not streamed.sketched
+    in_memory = fast_statistics_from_dataframe(read_csv_table(path))
+    a, b = _features(streamed.statistics), _features(in_memory)
+    for name, f in b.items():
+        g = a[name]
+        assert g.num_stats.mean == pytest.approx(f.num_stats.mean, rel=1e-12), name
+        if math.isfinite(f.num_stats.std_dev):
+            assert g.num_stats.std_dev == pytest.approx(f.num_stats.std_dev, rel=1e-9), name
+        else:  # NaN on both sides (an infinite value): NaN != NaN in a proto comparison
+            assert math.isnan(g.num_stats.std_dev), name
+        g.num_stats.mean = f.num_stats.mean
+        g.num_stats.std_dev = f.num_stats.std_dev = 0.0
+        assert g == f, name
+    # More distinct values than the counting limit: the column moves on to the sketch.
+    moved = streaming_statistics_from_csv(
+        path, exact_values=500, distinct_values=100, block_size=1 << 13
+    )
+    assert moved.sketched == ["late"]
+    late = _features(moved.statistics)["late"].num_stats
+    x = frame["late"].to_numpy(float)
+    for h in late.histograms:
+        assert sum(b.sample_count for b in h.buckets) == pytest.approx(n)
+    assert np.mean(x < late.median) <= 0.51 and np.mean(x <= late.median) >= 0.49
+
+
 def test_sketched_exact_fields_match_the_raw_rows(tmp_path):
     a, _ = _heavy_frames(2, 30_000)
     a.loc[::7, "rounded"] = np.nan
     path = _write(tmp_path, "a.csv", a)
-    feats = _features(streaming_statistics_from_csv(path, exact_values=100).statistics)
+    result = streaming_statistics_from_csv(path, exact_values=100, distinct_values=0)
+    feats = _features(result.statistics)
     for col in a.columns:
         x = a[col].dropna().to_numpy(float)
         ns = feats[col].num_stats
@@ -192,7 +234,8 @@ def test_infinite_values_count_in_moments_not_histograms(tmp_path):
     x = np.linspace(-1, 1, n)
     x[:3] = math.inf
     path = _write(tmp_path, "inf.csv", pd.DataFrame({"x": x, "y": np.arange(n)}))
-    ns = _features(streaming_statistics_from_csv(path, exact_values=10).statistics)["x"].num_stats
+    result = streaming_statistics_from_csv(path, exact_values=10, distinct_values=0)
+    ns = _features(result.statistics)["x"].num_stats
     assert ns.max == math.inf and ns.mean == math.inf and math.isnan(ns.std_dev)
     for h in ns.histograms:
         assert sum(b.sample_count for b in h.buckets) == pytest.approx(n - 3)

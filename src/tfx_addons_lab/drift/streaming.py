@@ -45,7 +45,7 @@ import math
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -71,8 +71,10 @@ from tfx_addons_lab.textfmt import safe
 BLOCK_SIZE = 1 << 22
 #: Non-missing values of a numeric column kept exactly before the column switches to a sketch.
 EXACT_VALUES = 1 << 15
+#: Distinct values of a numeric column counted exactly once it outgrows EXACT_VALUES.
+DISTINCT_VALUES = 4096
 #: Rank error bound of the quantile sketch.
-SKETCH_EPS = 2e-4
+SKETCH_EPS = 1e-3
 #: Quantiles read from the sketch to build the histograms.
 SKETCH_POINTS = 2_000
 #: Distinct values of a categorical column counted exactly.
@@ -108,11 +110,14 @@ class StreamStatistics:
 class _Numeric:
     """Exact moments plus kept values (small columns) or a quantile sketch (large ones)."""
 
-    def __init__(self, exact_values: int = EXACT_VALUES) -> None:
+    def __init__(self, exact_values: int = EXACT_VALUES, distinct_values: int = DISTINCT_VALUES):
         self.exact_values = exact_values
+        self.distinct_values = distinct_values
         self.nulls = 0
         self.kept: List[np.ndarray] = []
         self.n_kept = 0
+        self.uniques: Optional[np.ndarray] = None  # sorted distinct values (counting mode)
+        self.counts: Optional[np.ndarray] = None
         self.sketch = None
         # Running statistics, used once the column is sketched.
         self.n = 0
@@ -128,22 +133,70 @@ class _Numeric:
     def add(self, values: np.ndarray, nulls: int) -> None:
         self.nulls += nulls
         v = values[~np.isnan(values)]
-        if self.sketch is None:
+        if self.uniques is None and self.sketch is None:
             self.kept.append(v)
             self.n_kept += len(v)
             if self.n_kept > self.exact_values:
                 kept = np.concatenate(self.kept)
                 self.kept, self.n_kept = [], 0
-                from tfx_bsl import sketches
-
-                self.sketch = sketches.QuantilesSketch(SKETCH_EPS, 1 << 32, 1)
-                self._update(kept)
+                uniques, counts = np.unique(kept, return_counts=True)
+                if len(uniques) <= self.distinct_values:
+                    self.uniques, self.counts = uniques, counts.astype(np.int64)
+                else:
+                    self._start_sketch()
+                    self._sketch_add(kept)
+                self._moments(kept)
             return
-        self._update(v)
+        self._moments(v)
+        if self.uniques is not None:
+            self._count(v)
+        else:
+            self._sketch_add(v)
 
-    def _update(self, v: np.ndarray) -> None:
+    def _start_sketch(self, weighted: Optional[Tuple[np.ndarray, np.ndarray]] = None) -> None:
+        from tfx_bsl import sketches
+
+        self.sketch = sketches.QuantilesSketch(SKETCH_EPS, 1 << 32, 1)
+        if weighted is not None:
+            self._sketch_add(*weighted)
+
+    def _sketch_add(self, v: np.ndarray, weights: Optional[np.ndarray] = None) -> None:
         import pyarrow as pa
 
+        v = np.ascontiguousarray(v[np.isfinite(v)] if weights is None else v, dtype=np.float64)
+        if len(v) == 0:
+            return
+        # pa.Array.from_buffers: pa.array(ndarray) would import pandas.
+        arr = pa.Array.from_buffers(pa.float64(), len(v), [None, pa.py_buffer(v)])
+        if weights is None:
+            self.sketch.AddValues(arr)
+        else:
+            w = np.ascontiguousarray(weights, dtype=np.float64)
+            self.sketch.AddValues(
+                arr, pa.Array.from_buffers(pa.float64(), len(w), [None, pa.py_buffer(w)])
+            )
+
+    def _count(self, v: np.ndarray) -> None:
+        """Exact counts of a column with few distinct values (O(n log k), no sort of v)."""
+        u = self.uniques
+        idx = np.searchsorted(u, v)
+        found = idx < len(u)
+        found[found] = u[idx[found]] == v[found]
+        if not found.all():
+            u = np.union1d(u, v[~found])
+            counts = np.zeros(len(u), dtype=np.int64)
+            counts[np.searchsorted(u, self.uniques)] = self.counts
+            self.uniques, self.counts = u, counts
+            if len(u) > self.distinct_values:
+                finite = np.isfinite(u)
+                self.uniques = self.counts = None
+                self._start_sketch((u[finite], counts[finite]))
+                self._sketch_add(v)
+                return
+            idx = np.searchsorted(u, v)
+        self.counts += np.bincount(idx, minlength=len(u))
+
+    def _moments(self, v: np.ndarray) -> None:
         if len(v) == 0:
             return
         self.n += len(v)
@@ -166,14 +219,12 @@ class _Numeric:
         self.mean += delta * nb / n
         self.m2 += m2b + delta * delta * self.n_finite * nb / n
         self.n_finite = n
-        # pa.Array.from_buffers: pa.array(ndarray) would import pandas.
-        self.sketch.AddValues(pa.Array.from_buffers(pa.float64(), len(v), [None, pa.py_buffer(v)]))
 
     def fill(self, feature, n_rows: int, quantile_buckets: int) -> bool:
         """Write the feature's ``num_stats``; True when its histograms are sketch estimates."""
         from tensorflow_metadata.proto.v0 import statistics_pb2
 
-        if self.sketch is None:
+        if self.uniques is None and self.sketch is None:
             values = np.concatenate(self.kept) if self.kept else np.zeros(0)
             _numeric_feature(
                 feature, values.astype(np.float64, copy=False), n_rows, quantile_buckets
@@ -195,6 +246,15 @@ class _Numeric:
         if self.n_finite == 0:
             ns.median = self.lo if self.neg_inf >= self.pos_inf else self.hi
             return False
+        if self.uniques is not None:
+            finite = np.isfinite(self.uniques)
+            view = _Weighted(self.uniques[finite], self.counts[finite])
+            ns.median = float(view.value_at(max(int(math.ceil(0.5 * view.n)) - 1, 0)))
+            _add_histogram(ns, statistics_pb2.Histogram.STANDARD, *view.standard_buckets())
+            _add_histogram(
+                ns, statistics_pb2.Histogram.QUANTILES, *view.quantile_buckets(quantile_buckets)
+            )
+            return False
         q = self.sketch.GetQuantiles(SKETCH_POINTS).values  # flatten() imports pandas
         points = float64_buffer(q)
         points = np.sort(points)  # the sketch returns them sorted; be sure
@@ -205,6 +265,56 @@ class _Numeric:
         lows, highs, counts = quantile_buckets_of(points, quantile_buckets)
         _add_histogram(ns, statistics_pb2.Histogram.QUANTILES, lows, highs, counts * scale)
         return True
+
+
+class _Weighted:
+    """Sorted distinct values with counts, read as the sorted sample they stand for.
+
+    The exact engine's histogram rules (:func:`fast_stats.quantile_buckets_of` and
+    :func:`fast_stats.standard_buckets_of`) rewritten on ranks, so a column counted value by
+    value gets the very histograms the in-memory engine computes from all its rows.
+    """
+
+    def __init__(self, values: np.ndarray, counts: np.ndarray) -> None:
+        self.u = values
+        self.cum = np.concatenate([[0], np.cumsum(counts)])
+        self.n = int(self.cum[-1])
+
+    def value_at(self, ranks):
+        """The value at 0-based rank(s) of the sorted sample (``s[ranks]``)."""
+        return self.u[np.searchsorted(self.cum[1:], ranks, "right")]
+
+    def rank(self, x, side: str):
+        """``np.searchsorted(s, x, side)`` on the sorted sample."""
+        return self.cum[np.searchsorted(self.u, x, side)]
+
+    def quantile_buckets(self, buckets: int):
+        n = self.n
+        k = np.arange(buckets + 1)
+        idx = np.clip(np.ceil(k * n / buckets).astype(np.int64) - 1, 0, n - 1)
+        bounds = self.value_at(idx)
+        lo, hi = bounds[:-1], bounds[1:]
+        left_hi = self.rank(hi, "left")
+        right_hi = self.rank(hi, "right")
+        right_lo = self.rank(lo, "right")
+        inside = np.where(hi > lo, np.maximum(left_hi - right_lo, 0), 0).astype(np.float64)
+        at_hi = (right_hi - left_hi).astype(np.float64)
+        _, inverse, mult = np.unique(hi, return_inverse=True, return_counts=True)
+        counts = inside + at_hi / mult[inverse]
+        if hi[0] > lo[0]:
+            counts[0] += float(self.rank(lo[0], "right"))
+        return lo, hi, counts
+
+    def standard_buckets(self, buckets: int = 10):
+        lo_v, hi_v = float(self.u[0]), float(self.u[-1])
+        if hi_v <= lo_v:
+            return np.array([lo_v]), np.array([hi_v]), np.array([float(self.n)])
+        edges = np.linspace(lo_v, hi_v, buckets + 1)
+        edges[-1] = hi_v
+        cum = self.rank(edges[1:], "right").astype(np.float64)
+        cum[-1] = self.n
+        counts = np.diff(np.concatenate([[0.0], cum]))
+        return edges[:-1], edges[1:], counts
 
 
 # ----------------------------------------------------------------------------- strings
@@ -360,6 +470,7 @@ def streaming_statistics_from_csv(
     exact_values: int = EXACT_VALUES,
     category_limit: int = CATEGORY_LIMIT,
     block_size: int = BLOCK_SIZE,
+    distinct_values: int = DISTINCT_VALUES,
 ) -> StreamStatistics:
     """Statistics of a CSV file (``.gz`` too) in one streaming pass (see the module docstring).
 
@@ -375,6 +486,8 @@ def streaming_statistics_from_csv(
         (:data:`EXACT_VALUES`; 0 sketches every column).
       category_limit: categories per column counted exactly (:data:`CATEGORY_LIMIT`).
       block_size: bytes of CSV text per record batch (:data:`BLOCK_SIZE`).
+      distinct_values: distinct values of a numeric column counted exactly past
+        ``exact_values`` (:data:`DISTINCT_VALUES`; 0 goes straight to the sketch).
 
     Raises:
       InvalidInputError: the file cannot be parsed as CSV (naming it and the problem), holds
@@ -387,7 +500,7 @@ def streaming_statistics_from_csv(
             f"quantile_buckets and category_limit must be >= 1 and rank_buckets >= 0, got "
             f"{quantile_buckets}, {category_limit} and {rank_buckets}"
         )
-    limits = (int(exact_values), int(category_limit), int(block_size))
+    limits = (int(exact_values), int(category_limit), int(block_size), int(distinct_values))
     column_types: Dict[str, object] = {}
     for _attempt in range(1000):
         try:
@@ -439,13 +552,16 @@ def _one_pass(
     import pyarrow as pa
     from tensorflow_metadata.proto.v0 import statistics_pb2
 
-    exact_values, category_limit, block_size = limits
+    exact_values, category_limit, block_size, distinct_values = limits
     reader = _open(path, delimiter, column_types, block_size)
     schema = reader.schema
     names = list(schema.names)
     check_unique_columns(names, f"CSV {path!r}")
     kinds = [_kind(f.type) for f in schema]
-    accs = [_Numeric(exact_values) if k != STRING else _Categorical(category_limit) for k in kinds]
+    accs = [
+        _Numeric(exact_values, distinct_values) if k != STRING else _Categorical(category_limit)
+        for k in kinds
+    ]
     rows = 0
     start = last = time.perf_counter()
     while True:
