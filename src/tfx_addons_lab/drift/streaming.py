@@ -68,7 +68,7 @@ from tfx_addons_lab.errors import InvalidInputError
 from tfx_addons_lab.textfmt import safe
 
 #: Bytes of CSV text parsed per record batch.
-BLOCK_SIZE = 1 << 22
+BLOCK_SIZE = 1 << 20
 #: Non-missing values of a numeric column kept exactly before the column switches to a sketch.
 EXACT_VALUES = 1 << 15
 #: Distinct values of a numeric column counted exactly once it outgrows EXACT_VALUES.
