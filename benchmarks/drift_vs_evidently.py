@@ -160,6 +160,7 @@ def run_measured(cmd: List[str], timeout: Optional[float] = None) -> Dict[str, o
                 proc.returncode = -9
                 return {
                     "wall_s": time.perf_counter() - start,
+                    "cpu_s": usage.ru_utime + usage.ru_stime,
                     "timed_out": True,
                     "peak_mib": usage.ru_maxrss / 1024,
                     "returncode": None,
@@ -170,6 +171,7 @@ def run_measured(cmd: List[str], timeout: Optional[float] = None) -> Dict[str, o
     proc.returncode = os.waitstatus_to_exitcode(status)
     return {
         "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
         "timed_out": False,
         "peak_mib": usage.ru_maxrss / 1024,
         "returncode": proc.returncode,
@@ -306,7 +308,7 @@ def measure(
         runs.append(one)
         log(
             f"  {name} run {i + 1}: {'>' if one['timed_out'] else ''}{one['wall_s']:.2f} s, "
-            f"{one['peak_mib']:.0f} MiB"
+            f"CPU {one['cpu_s']:.2f} s, {one['peak_mib']:.0f} MiB, load {os.getloadavg()[0]:.1f}"
             + ("" if one["timed_out"] or one["returncode"] in (0, 1) else " FAILED")
         )
         if one["timed_out"] or one["returncode"] not in (0, 1):
@@ -317,6 +319,7 @@ def measure(
     use = ok or runs
     walls = [float(r["wall_s"]) for r in use]
     peaks = [float(r["peak_mib"]) for r in use]
+    cpus = [float(r["cpu_s"]) for r in use]
     return {
         "tool": name,
         "runs": len(runs),
@@ -329,6 +332,8 @@ def measure(
         "peak_min_mib": min(peaks),
         "peak_max_mib": max(peaks),
         "walls_s": walls,
+        "cpu_s": _median(cpus),
+        "cpus_s": cpus,
         "output": runs[-1]["output"][-600:],
     }
 
@@ -340,7 +345,7 @@ def _cell(m: Optional[Dict[str, object]]) -> str:
         return "failed"
     mark = ">" if m["timed_out"] else ""
     spread = f" ({m['wall_min_s']:.2f}-{m['wall_max_s']:.2f})" if len(m["walls_s"]) > 1 else ""
-    return f"{mark}{m['wall_s']:.2f} s{spread}, {m['peak_mib']:.0f} MiB"
+    return f"{mark}{m['wall_s']:.2f} s{spread}, CPU {m['cpu_s']:.2f} s, {m['peak_mib']:.0f} MiB"
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -445,15 +450,18 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 def _ratio(a: Optional[Dict[str, object]], b: Optional[Dict[str, object]]) -> str:
+    """Wall-time ratio a/b, and the CPU-time ratio (steadier on a busy machine)."""
     if not a or not b or a["failed"] or b["failed"]:
         return "-"
     mark = ">" if a["timed_out"] else ("<" if b["timed_out"] else "")
-    return f"{mark}{float(a['wall_s']) / float(b['wall_s']):.1f}x"
+    wall = float(a["wall_s"]) / float(b["wall_s"])
+    cpu = float(a["cpu_s"]) / max(float(b["cpu_s"]), 1e-9)
+    return f"{mark}{wall:.1f}x (CPU {mark}{cpu:.1f}x)"
 
 
 def _print_table(results) -> None:
     print()
-    print("wall time median (min-max of repeats), peak RSS median")
+    print("wall time median (min-max of repeats), CPU time (user+sys) median, peak RSS median")
     head = (
         "rows",
         "ours",

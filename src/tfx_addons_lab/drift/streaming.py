@@ -11,15 +11,19 @@ number of rows. It returns the same ``DatasetFeatureStatisticsList`` as
   ``avg_length``.
 * Numeric columns with at most :data:`EXACT_VALUES` non-missing values: every field is exactly
   what the in-memory engine computes (the values are kept and sorted).
-* Larger numeric columns: the finite values go to a mergeable quantile sketch (tfx_bsl's
-  ``QuantilesSketch``, the one TFDV uses, rank error <= :data:`SKETCH_EPS`, measured 2e-5 at
-  3M rows). ``median`` and both histograms come from :data:`SKETCH_POINTS` + 1 quantiles of
-  it, each standing for an equal share of the values (ties keep their mass: equal quantiles
-  make equal bucket boundaries). So the ``QUANTILES`` CDF is off by at most
-  ``SKETCH_EPS + 1/SKETCH_POINTS`` (7e-4) from the exact one, well inside the 0.02
+* Larger numeric columns with at most :data:`DISTINCT_VALUES` distinct values (hours,
+  distances, delays in minutes, readings with one or two decimals): counted value by value,
+  and the histograms and median computed from the counts with the in-memory engine's rules:
+  still exactly its proto, at any number of rows.
+* Other numeric columns: the finite values go to a mergeable quantile sketch (tfx_bsl's
+  ``QuantilesSketch``, the one TFDV uses, rank error <= :data:`SKETCH_EPS`; measured 2e-5
+  at 3M rows). ``median`` and both histograms come from :data:`SKETCH_POINTS` + 1 quantiles
+  of it, each standing for an equal share of the values (ties keep their mass: equal
+  quantiles make equal bucket boundaries). So the ``QUANTILES`` CDF is off by at most
+  ``SKETCH_EPS + 1/SKETCH_POINTS`` (1.5e-3) from the exact one, well inside the 0.02
   ``ks``/``wasserstein`` contract; ``STANDARD`` bucket counts are estimates of the same
-  accuracy. Each such feature carries the custom statistic
-  ``tfx_addons_lab.approximate`` saying so.
+  accuracy. Each such feature carries the custom statistic ``tfx_addons_lab.approximate``
+  saying so, and :attr:`StreamStatistics.sketched` lists it.
 * Categorical columns: counts are exact while a column has at most :data:`CATEGORY_LIMIT`
   distinct values. Beyond that the counts continue in a Misra-Gries sketch of
   ``CATEGORY_LIMIT`` counters (each count off by at most ``N /
@@ -27,10 +31,12 @@ number of rows. It returns the same ``DatasetFeatureStatisticsList`` as
   ``tfx_addons_lab.approximate`` and :attr:`StreamStatistics.approximations` names it, which
   the CLI prints and writes into the report's warnings. It is never silent.
 
-Memory: a block of :data:`BLOCK_SIZE` bytes of CSV text being parsed (and its Arrow batch),
-plus per column at most ``8 * EXACT_VALUES`` bytes (256 KiB) of kept numeric values, or the
-sketch (under 200 KiB at ``SKETCH_EPS``), or ``CATEGORY_LIMIT`` labels and counts; nothing
-grows with the number of rows. ``benchmarks/drift_scale.py`` measures the peak.
+Memory: a block of :data:`BLOCK_SIZE` bytes of CSV text being parsed (and its Arrow batch,
+with pyarrow's read-ahead), plus per column one of: at most ``8 * EXACT_VALUES`` bytes
+(256 KiB) of kept values; ``DISTINCT_VALUES`` values and counts (64 KiB); the quantile
+sketch (tfx_bsl's buffers at ``SKETCH_EPS``: about 5 MiB at 10M values, growing with the
+logarithm of the row count); or ``CATEGORY_LIMIT`` labels and counts. Nothing holds rows.
+``benchmarks/drift_vs_evidently.py`` measures the peak of the CLI at 0.3M to 10M rows.
 
 Types follow pyarrow's inference on the first block (as :func:`fast_stats.read_csv_table`);
 when a later block does not fit a column's type (an integer column holding ``1.5`` or
