@@ -361,7 +361,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--timeout", type=float, default=600, help="cap on one run, seconds")
     parser.add_argument("--out", default=str(RESULTS / "drift_vs_evidently.json"))
     parser.add_argument("--write-data-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--render", metavar="JSON", help="print the Markdown table of a results file and exit"
+    )
     args = parser.parse_args(argv)
+    if args.render:
+        print(markdown(json.loads(Path(args.render).read_text())["results"]))
+        return 0
     # Our CLI from this checkout, whatever the venv has installed.
     src = str(REPO / "src")
     os.environ["PYTHONPATH"] = os.pathsep.join(
@@ -436,6 +442,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             row["ours"]["warnings"] = report.get("warnings", [])  # type: ignore[index]
         results.append(row)
     _print_table(results)
+    print()
+    print(markdown(results))
     target = Path(args.out)
     target.parent.mkdir(exist_ok=True)
     doc = {
@@ -457,6 +465,49 @@ def _ratio(a: Optional[Dict[str, object]], b: Optional[Dict[str, object]]) -> st
     wall = float(a["wall_s"]) / float(b["wall_s"])
     cpu = float(a["cpu_s"]) / max(float(b["cpu_s"]), 1e-9)
     return f"{mark}{wall:.1f}x (CPU {mark}{cpu:.1f}x)"
+
+
+def _md_cell(m: Optional[Dict[str, object]]) -> str:
+    if m is None:
+        return "not run"
+    if m["failed"]:
+        return "failed"
+    mark = ">" if m["timed_out"] else ""
+    spread = ""
+    if len(m["walls_s"]) > 1:
+        spread = f" ({m['wall_min_s']:.1f}-{m['wall_max_s']:.1f})"
+    return (
+        f"{mark}{m['wall_s']:.1f} s{spread}, CPU {mark}{m['cpu_s']:.1f} s, {m['peak_mib']:.0f} MiB"
+    )
+
+
+def markdown(results) -> str:
+    """The Markdown table the README and docs/drift_validator.md show."""
+    lines = [
+        "| rows | `tfx-addons-lab drift` | read floor (pyarrow) | ours / floor | Evidently "
+        "| Evidently / ours | TFDV (Beam) | TFDV / ours |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in results:
+        o = row.get("ours")
+        name = f"{row['rows']:,}" + (" (50k x 550 per side)" if row["scale"] == "wide" else "")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    name,
+                    _md_cell(o),
+                    _md_cell(row.get("floor")),
+                    _ratio(o, row.get("floor")),
+                    _md_cell(row.get("evidently")),
+                    _ratio(row.get("evidently"), o),
+                    _md_cell(row.get("tfdv")),
+                    _ratio(row.get("tfdv"), o),
+                ]
+            )
+            + " |"
+        )
+    return "\n".join(lines)
 
 
 def _print_table(results) -> None:
