@@ -118,7 +118,10 @@ def test_counted_columns_are_exactly_the_in_memory_statistics(tmp_path):
         {
             "hour": rng.integers(5, 24, n),
             "few": few,
-            "late": np.where(np.arange(n) < n // 2, 1.0, rng.integers(0, 200, n)),
+            "temp": np.round(rng.normal(50, 20, n), 1),  # one decimal: dense counts
+            "wide_ints": rng.integers(-20_000, 20_000, n),  # dense, grown as values arrive
+            # Whole numbers first (dense), then three decimals: back to sorted look-ups.
+            "late": np.where(np.arange(n) < n // 2, 1.0, np.round(rng.random(n) * 2, 3)),
         }
     )
     path = _write(tmp_path, "few.csv", frame)
@@ -140,7 +143,7 @@ def test_counted_columns_are_exactly_the_in_memory_statistics(tmp_path):
     moved = streaming_statistics_from_csv(
         path, exact_values=500, distinct_values=100, block_size=1 << 13
     )
-    assert moved.sketched == ["late"]
+    assert sorted(moved.sketched) == ["late", "temp", "wide_ints"]  # hour, few: <= 100 values
     late = _features(moved.statistics)["late"].num_stats
     x = frame["late"].to_numpy(float)
     for h in late.histograms:
