@@ -57,7 +57,6 @@ def _csv(path: Path, shift: float, rows: int) -> str:
 
 
 def test_drift_on_csv_imports_no_pandas_tensorflow_or_tfx(tmp_path):
-    # Large enough that the numeric columns go through the quantile sketch too.
     a = _csv(tmp_path / "a.csv", 0.0, 40_000)
     b = _csv(tmp_path / "b.csv", 0.5, 40_000)
     names = _imported(

@@ -10,7 +10,7 @@ Statistics engines (``--stats-engine``):
 * ``numpy`` (default for CSV): the file is streamed with pyarrow in record batches and
   TFDV-compatible statistics are computed with numpy and mergeable sketches
   (:mod:`tfx_addons_lab.drift.streaming`): memory bounded by a constant whatever the number
-  of rows, exact below 32,768 values per column, ``ks``/``wasserstein`` within 0.02 of the
+  of rows, exact below 65,536 values per column, ``ks``/``wasserstein`` within 0.02 of the
   raw rows above; categorical counts exact up to 10,000 categories (beyond, the report says
   which features hold estimates). No TensorFlow or pandas import; BASELINE and CURRENT are
   read in parallel.

@@ -33,7 +33,7 @@ number of rows. It returns the same ``DatasetFeatureStatisticsList`` as
 
 Memory: a block of :data:`BLOCK_SIZE` bytes of CSV text being parsed (and its Arrow batch,
 with pyarrow's read-ahead), plus per column one of: at most ``8 * EXACT_VALUES`` bytes
-(256 KiB) of kept values; ``DISTINCT_VALUES`` values and counts (64 KiB); the quantile
+(512 KiB) of kept values; ``DISTINCT_VALUES`` values and counts (64 KiB); the quantile
 sketch (tfx_bsl's buffers at ``SKETCH_EPS``: about 5 MiB at 10M values, growing with the
 logarithm of the row count); or ``CATEGORY_LIMIT`` labels and counts. Nothing holds rows.
 ``benchmarks/drift_vs_evidently.py`` measures the peak of the CLI at 0.3M to 10M rows.
@@ -73,10 +73,14 @@ from tfx_addons_lab.drift.fast_stats import (
 from tfx_addons_lab.errors import InvalidInputError
 from tfx_addons_lab.textfmt import safe
 
-#: Bytes of CSV text parsed per record batch.
+#: Bytes of CSV text parsed per record batch (at least; see :data:`BATCH_ROWS`).
 BLOCK_SIZE = 1 << 20
+#: Rows a record batch should hold: wide files get larger blocks (up to :data:`MAX_BLOCK`), so
+#: the per-column work of a batch is not repeated for a few hundred rows at a time.
+BATCH_ROWS = 8192
+MAX_BLOCK = 1 << 24
 #: Non-missing values of a numeric column kept exactly before the column switches to a sketch.
-EXACT_VALUES = 1 << 15
+EXACT_VALUES = 1 << 16
 #: Distinct values of a numeric column counted exactly once it outgrows EXACT_VALUES.
 DISTINCT_VALUES = 4096
 #: Span of a counted column's values, in units of its last decimal, counted in a dense array
@@ -481,6 +485,23 @@ def _open(path: str, delimiter: str, column_types: Dict[str, object], block_size
     )
 
 
+def _block_for(path: str) -> int:
+    """:data:`BLOCK_SIZE`, or more for a wide file: about :data:`BATCH_ROWS` rows per batch
+    (from the length of the lines in the first 64 KiB), at most :data:`MAX_BLOCK` bytes."""
+    import gzip
+
+    try:
+        with open(path, "rb") as f:
+            gz = f.read(2) == b"\x1f\x8b"
+        with (gzip.open if gz else open)(path, "rb") as f:
+            head = f.read(1 << 16)
+    except (OSError, EOFError):
+        return BLOCK_SIZE
+    lines = head.count(b"\n")
+    per_row = len(head) / max(lines, 1)
+    return int(min(max(BLOCK_SIZE, per_row * BATCH_ROWS), MAX_BLOCK))
+
+
 def _kind(arrow_type) -> str:
     import pyarrow as pa
 
@@ -613,6 +634,8 @@ def _one_pass(
     from tensorflow_metadata.proto.v0 import statistics_pb2
 
     exact_values, category_limit, block_size, distinct_values = limits
+    if block_size == BLOCK_SIZE:
+        block_size = _block_for(path)
     reader = _open(path, delimiter, column_types, block_size)
     schema = reader.schema
     names = list(schema.names)
