@@ -6,6 +6,7 @@ process imported; heavy libraries a command does not need must not be among them
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -72,3 +73,32 @@ def test_registry_list_imports_no_numpy_pandas_tensorflow_or_tfx(tmp_path):
     open_registry(root).push("penguin", str(make_model(tmp_path / "m", seed=1)))
     names = _imported(["registry", "list", root])
     assert not names & set(HEAVY + ("numpy", "pyarrow")), sorted(names & set(HEAVY))
+
+
+def test_drift_says_when_category_counts_are_estimates(tmp_path):
+    """More categories than the exact limit: stderr, the table and the JSON report say so."""
+    rows = ["id,x"] + [f"u{i},{i % 7}" for i in range(12_000)]
+    path = tmp_path / "ids.csv"
+    path.write_text("\n".join(rows) + "\n")
+    env = dict(os.environ, PYTHONPATH=SRC)
+    report = tmp_path / "r.json"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tfx_addons_lab",
+            "drift",
+            str(path),
+            str(path),
+            "--json",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    warnings = json.loads(report.read_text())["warnings"]
+    assert len(warnings) == 2 and all("'id'" in w and "estimates" in w for w in warnings)
+    assert "estimates" in proc.stdout and "estimates" in proc.stderr
