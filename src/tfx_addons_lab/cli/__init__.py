@@ -37,6 +37,10 @@ SUBCOMMANDS = {
     ),
 }
 
+#: subcommands that quiet TensorFlow themselves, only if they import it (``drift`` on CSV
+#: never does), or never import it (``registry``): start-up skips ``logging`` and the rest
+NO_TENSORFLOW = frozenset({"registry", "drift"})
+
 EXIT_OK = 0
 EXIT_VERDICT = 1
 EXIT_USAGE = 2
@@ -81,9 +85,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return EXIT_USAGE
-    from tfx_addons_lab._tf_env import quiet_tensorflow
+    if args.command not in NO_TENSORFLOW:
+        from tfx_addons_lab._tf_env import quiet_tensorflow
 
-    quiet_tensorflow(verbose=args.verbose)
+        quiet_tensorflow(verbose=args.verbose)
     from tfx_addons_lab.errors import TfxAddonsLabError
 
     try:

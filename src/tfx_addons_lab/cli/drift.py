@@ -7,9 +7,13 @@ the extension and, when that is not conclusive, from the content.
 
 Statistics engines (``--stats-engine``):
 
-* ``numpy`` (default for CSV): the file is read with pyarrow and TFDV-compatible statistics
-  are computed with numpy (:mod:`tfx_addons_lab.drift.fast_stats`): exact quantiles, no
-  TensorFlow import, a few seconds for millions of rows; the table must fit in memory.
+* ``numpy`` (default for CSV): the file is streamed with pyarrow in record batches and
+  TFDV-compatible statistics are computed with numpy and mergeable sketches
+  (:mod:`tfx_addons_lab.drift.streaming`): memory bounded by a constant whatever the number
+  of rows, exact below 65,536 values per column, ``ks``/``wasserstein`` within 0.02 of the
+  raw rows above; categorical counts exact up to 10,000 categories (beyond, the report says
+  which features hold estimates). No TensorFlow or pandas import; BASELINE and CURRENT are
+  read in parallel.
 * ``tfdv`` (always for TFRecord input): TFDV's in-memory statistics (no Beam), or with
   ``--beam [BEAM ARGS...]`` (last on the command line) an Apache Beam pipeline, so memory
   stays flat and it can run on a cluster, e.g. ``--beam --runner=DataflowRunner ...``.
@@ -26,11 +30,9 @@ input: one line on stderr naming the input and the fix, never a traceback (``-v`
 from __future__ import annotations
 
 import argparse
-import gzip
 import os
 import stat
 import sys
-import tempfile
 import time
 import warnings
 from typing import List, Optional, Tuple
@@ -122,6 +124,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+_VERBOSE = [False]
+
+
+def _before_tensorflow() -> None:
+    """Quiet TensorFlow's start-up logs (unless ``-v``); called before anything imports it."""
+    from tfx_addons_lab._tf_env import quiet_tensorflow
+
+    quiet_tensorflow(verbose=_VERBOSE[0])
+
+
 def _progress(message: str) -> None:
     sys.stderr.write(f"[drift] {safe(message)}\n")
     sys.stderr.flush()
@@ -136,6 +148,8 @@ def _is_gzip(path: str) -> bool:
 
 
 def _head(path: str, n: int = 4096) -> bytes:
+    import gzip
+
     opener = gzip.open if _is_gzip(path) else open
     try:
         with opener(path, "rb") as f:
@@ -171,6 +185,7 @@ def check_input_file(path: str, label: str) -> None:
 
 
 def _looks_like_example(record: bytes) -> bool:
+    _before_tensorflow()
     from tensorflow.core.example import example_pb2
 
     try:
@@ -257,7 +272,7 @@ def _read_csv(path: str, label: str):
 
 
 def _stats_from_dataframe(df):
-    from tfx_addons_lab.drift import statistics_from_dataframe
+    from tfx_addons_lab.drift.io import statistics_from_dataframe
 
     return statistics_from_dataframe(
         df, quantile_buckets=QUANTILE_BUCKETS, rank_buckets=RANK_BUCKETS
@@ -284,29 +299,31 @@ def _read_tfrecord_batch(path: str, label: str):
         ) from None
 
 
-def _numpy_statistics(path: str, label: str):
-    """Statistics of a CSV file with pyarrow + numpy (no TensorFlow import)."""
-    from tfx_addons_lab.drift.fast_stats import fast_statistics_from_dataframe, read_csv_table
+def _numpy_statistics(path: str, label: str, notes: Optional[List[str]] = None):
+    """Statistics of a CSV file in one streaming pass (pyarrow + numpy, no TensorFlow).
+
+    Memory stays bounded whatever the number of rows (see
+    :mod:`tfx_addons_lab.drift.streaming`); categorical counts that did not fit the exact
+    limit are appended to ``notes`` (shown to the user and written into the report).
+    """
+    from tfx_addons_lab.drift.streaming import streaming_statistics_from_csv
 
     delimiter = _csv_delimiter(path, label)
-    start = time.perf_counter()
     try:
-        table = read_csv_table(path, delimiter)
+        result = streaming_statistics_from_csv(
+            path,
+            delimiter,
+            quantile_buckets=QUANTILE_BUCKETS,
+            rank_buckets=RANK_BUCKETS,
+            name=os.path.basename(path),
+            progress=lambda msg: _progress(f"{label}: {msg}"),
+        )
     except InvalidInputError as exc:
         raise InvalidInputError(f"{label}: {exc}") from None
-    if table.num_rows == 0 or table.num_columns == 0:
-        raise InvalidInputError(f"{label} {path!r} holds no rows; give a CSV with a header row")
-    _progress(
-        f"{label}: {table.num_rows:,} rows x {table.num_columns} columns read from {path} "
-        f"in {time.perf_counter() - start:.1f} s"
-    )
-    stats = fast_statistics_from_dataframe(
-        table,
-        quantile_buckets=QUANTILE_BUCKETS,
-        rank_buckets=RANK_BUCKETS,
-        name=os.path.basename(path),
-    )
-    return stats, table.num_rows
+    if notes is not None:
+        notes.extend(f"{label}: {note}" for note in result.approximations)
+    _progress(f"{label}: {result.rows:,} rows x {result.columns} columns read from {path}")
+    return result.statistics, result.rows
 
 
 def _in_memory_statistics(path: str, kind: str, label: str):
@@ -322,6 +339,8 @@ def _in_memory_statistics(path: str, kind: str, label: str):
 
 
 def _beam_statistics(path: str, kind: str, label: str, beam_args: List[str]):
+    import tempfile
+
     import tensorflow_data_validation as tfdv
     from apache_beam.options.pipeline_options import PipelineOptions
 
@@ -361,14 +380,18 @@ def load_input(
     label: str,
     beam_args: Optional[List[str]] = None,
     engine: Optional[str] = None,
+    notes: Optional[List[str]] = None,
 ) -> Tuple[object, str]:
     """Statistics (``DatasetFeatureStatisticsList``) of one CLI input and its kind.
 
     ``engine`` is ``"numpy"``, ``"tfdv"`` or None (numpy for CSV without Beam, else TFDV).
+    Estimates the user must know about (categorical counts that did not fit the exact limit
+    of the numpy engine) are appended to ``notes``.
     """
     kind = detect_kind(path, label)
+    engine = _engine_for(kind, beam_args, engine, label)
     if kind == STATISTICS:
-        from tfx_addons_lab.drift import load_statistics
+        from tfx_addons_lab.drift.io import load_statistics
 
         try:
             stats = load_statistics(path)
@@ -385,20 +408,16 @@ def load_input(
             )
         _progress(f"{label}: statistics read from {path}")
         return stats, "statistics"
-    if engine is None:
-        engine = NUMPY_ENGINE if kind == CSV and beam_args is None else TFDV_ENGINE
-    if engine == NUMPY_ENGINE and kind != CSV:
-        _progress(f"{label}: TFRecord input: statistics with TFDV (numpy reads CSV only)")
-        engine = TFDV_ENGINE
     if engine == NUMPY_ENGINE:
         start = time.perf_counter()
-        stats, rows = _numpy_statistics(path, label)
+        stats, rows = _numpy_statistics(path, label, notes)
         _progress(
             f"{label}: statistics of {rows:,} rows in {time.perf_counter() - start:.1f} s "
             "(numpy engine)"
         )
         return stats, kind
     if "tensorflow_data_validation" not in sys.modules:
+        _before_tensorflow()
         t0 = time.perf_counter()
         import tensorflow_data_validation  # noqa: F401 - a few seconds: TF and Beam load
 
@@ -414,6 +433,47 @@ def load_input(
         f"({'Beam' if beam_args is not None else 'in memory'})"
     )
     return stats, kind
+
+
+def _engine_for(kind: str, beam_args, engine: Optional[str], label: str) -> Optional[str]:
+    """The statistics engine of an input of ``kind`` (None for a statistics file)."""
+    if kind == STATISTICS:
+        return None
+    if engine is None:
+        engine = NUMPY_ENGINE if kind == CSV and beam_args is None else TFDV_ENGINE
+    if engine == NUMPY_ENGINE and kind != CSV:
+        _progress(f"{label}: TFRecord input: statistics with TFDV (numpy reads CSV only)")
+        engine = TFDV_ENGINE
+    return engine
+
+
+def load_inputs(
+    baseline: str,
+    current: str,
+    beam_args: Optional[List[str]] = None,
+    engine: Optional[str] = None,
+    notes: Optional[List[str]] = None,
+):
+    """Statistics of BASELINE and CURRENT; two CSV files on the numpy engine are read at once.
+
+    The streaming pass spends its time in pyarrow's reader and numpy/tfx_bsl kernels, which
+    release the GIL, so two threads use both cores (``benchmarks/drift_scale.py`` measures
+    it); other inputs are read one after the other.
+    """
+    kinds = [detect_kind(baseline, "BASELINE"), detect_kind(current, "CURRENT")]
+    parallel = all(k == CSV for k in kinds) and (
+        engine == NUMPY_ENGINE or (engine is None and beam_args is None)
+    )
+    if not parallel:
+        b, _ = load_input(baseline, "BASELINE", beam_args, engine, notes)
+        c, _ = load_input(current, "CURRENT", beam_args, engine, notes)
+        return b, c
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        fb = pool.submit(load_input, baseline, "BASELINE", None, NUMPY_ENGINE, notes)
+        fc = pool.submit(load_input, current, "CURRENT", None, NUMPY_ENGINE, notes)
+        return fb.result()[0], fc.result()[0]
 
 
 def _load_config_file(path: str) -> dict:
@@ -438,7 +498,8 @@ def _load_config_file(path: str) -> dict:
 
 def build_config(args: argparse.Namespace):
     """The ``DriftConfig`` of ``--config`` and the command-line options (options win)."""
-    from tfx_addons_lab.drift import DriftConfig, get_method
+    from tfx_addons_lab.drift.config import DriftConfig
+    from tfx_addons_lab.drift.methods import get_method
 
     cfg = _load_config_file(args.config) if getattr(args, "config", None) else {}
     if args.drift_share is not None:
@@ -522,6 +583,7 @@ def run(args: argparse.Namespace) -> int:
     line); an unexpected exception is turned into one too unless ``--verbose`` asks for the
     traceback.
     """
+    _VERBOSE[0] = bool(getattr(args, "verbose", False))
     try:
         return _run(args)
     except TfxAddonsLabError:
@@ -558,10 +620,10 @@ def _run(args: argparse.Namespace) -> int:
         )
     check_input_file(args.baseline, "BASELINE")
     check_input_file(args.current, "CURRENT")
-    baseline, _ = load_input(args.baseline, "BASELINE", beam_args, engine)
-    current, _ = load_input(args.current, "CURRENT", beam_args, engine)
+    notes: List[str] = []
+    baseline, current = load_inputs(args.baseline, args.current, beam_args, engine, notes)
 
-    from tfx_addons_lab.drift import compare_statistics, render_html
+    from tfx_addons_lab.drift.compare import compare_statistics
 
     start = time.perf_counter()
     result = compare_statistics(
@@ -572,11 +634,14 @@ def _run(args: argparse.Namespace) -> int:
         current_name=display_name(args.current),
     )
     _progress(f"compared {len(result.features)} features in {time.perf_counter() - start:.2f} s")
+    result.warnings.extend(notes)  # estimates are never silent: in the table and the JSON
     for w in result.warnings:
         _progress(f"warning: {w}")
     print(result.to_text_table(max_rows=args.top or None))
     if args.json:
         _write(args.json, result.to_json(), "JSON")
     if args.html:
+        from tfx_addons_lab.drift.html import render_html
+
         _write(args.html, render_html(result), "HTML")
     return EXIT_DRIFT if result.dataset_drifted else EXIT_NO_DRIFT

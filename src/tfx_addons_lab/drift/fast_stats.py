@@ -136,9 +136,32 @@ def _float_values(col) -> np.ndarray:
     import pyarrow.compute as pc
 
     arr = pc.cast(col, pa.float64())
+    chunks = arr.chunks if hasattr(arr, "chunks") else [arr]
+    if not chunks:
+        return np.zeros(0)
+    return np.concatenate([float64_values(c) for c in chunks])
+
+
+def float64_buffer(arr) -> np.ndarray:
+    """The values buffer of a float64 Arrow Array as numpy (a view; null slots hold junk).
+
+    ``Array.to_numpy`` and ``fill_null(nan)`` would do, but both import pandas (a second of
+    CLI start-up).
+    """
+    data = arr.buffers()[1]
+    if data is None:
+        return np.zeros(0)
+    return np.frombuffer(data, dtype=np.float64, count=len(arr) + arr.offset)[arr.offset :]
+
+
+def float64_values(arr) -> np.ndarray:
+    """A float64 Arrow Array as a new numpy array, NaN where the Array holds nulls."""
+    values = float64_buffer(arr).copy()
     if arr.null_count:
-        arr = arr.fill_null(math.nan)
-    return np.asarray(arr.to_numpy(), dtype=np.float64)
+        bits = np.frombuffer(arr.buffers()[0], dtype=np.uint8)
+        valid = np.unpackbits(bits, bitorder="little")[arr.offset : arr.offset + len(arr)]
+        values[valid == 0] = math.nan
+    return values
 
 
 def quantile_buckets_of(sorted_values: np.ndarray, buckets: int):
@@ -249,19 +272,28 @@ def _string_feature(feature, col, n_rows: int, rank_buckets: int, top_values: in
     if isinstance(vc, pa.ChunkedArray):
         vc = pa.concat_arrays(vc.chunks)
     labels = vc.field("values").to_pylist()
-    counts = np.asarray(vc.field("counts").to_numpy(), dtype=np.int64)
+    # to_pylist, not to_numpy: Array.to_numpy imports pandas (a second of start-up).
+    counts = np.asarray(vc.field("counts").to_pylist(), dtype=np.int64)
+    fill_string_counts(ss, labels, counts, len(labels), rank_buckets, top_values)
+    lengths = pc.binary_length(pc.cast(values, pa.binary()))
+    ss.avg_length = float(pc.mean(lengths).as_py() or 0.0)
+
+
+def fill_string_counts(ss, labels, counts, unique: int, rank_buckets: int, top_values: int):
+    """Write ``unique``, ``top_values`` and ``rank_histogram`` of ``string_stats`` ``ss``.
+
+    ``labels`` (text or bytes) and ``counts`` (int64) are the categories and their counts;
+    they are ordered most frequent first, ties by label descending (TFDV's order).
+    """
     labels = [v.decode("utf-8", "replace") if isinstance(v, bytes) else v for v in labels]
-    # Most frequent first; ties by label, descending (TFDV's order).
     order = sorted(range(len(labels)), key=lambda i: (int(counts[i]), labels[i]), reverse=True)
-    ss.unique = len(labels)
+    ss.unique = int(unique)
     for i in order[:top_values]:
         ss.top_values.add(value=labels[i], frequency=float(counts[i]))
     for rank, i in enumerate(order[:rank_buckets]):
         ss.rank_histogram.buckets.add(
             low_rank=rank, high_rank=rank, label=labels[i], sample_count=float(counts[i])
         )
-    lengths = pc.binary_length(pc.cast(values, pa.binary()))
-    ss.avg_length = float(pc.mean(lengths).as_py() or 0.0)
 
 
 # --------------------------------------------------------------------------------- public
