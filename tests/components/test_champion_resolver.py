@@ -11,6 +11,9 @@ store and one folder registry, as continuous training does:
    itself -> no champion, never a comparison of the model with itself.
 4. ``tfx-addons-lab registry rollback --alias champion`` (the CLI, in a subprocess), then
    7 steps: the champion is v1's Model again, not v2 (the newer blessed one).
+
+The same with ``kubeflow=True`` (the RegistryChampion component KubeflowV2DagRunner compiles):
+its ``model`` output is a copy of the champion, or a stand-in the gate ignores.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ def _components(data: Path, registry: Path, steps: int, kubeflow: bool = False):
         baseline_model=champion.outputs["model"],
         metrics_source="model",
         champion_metric="train_steps",
+        min_improvement=1.0,  # so a comparison with the candidate itself would refuse it
         no_baseline_policy="bless",
     )
     pusher = RegistryPusher(
@@ -193,3 +197,108 @@ def test_rollback_makes_the_next_run_compare_with_v1(runs):
     assert custom_property(gate4["blessing"], "blessed") == 1
     # The candidate (7 steps) beat v1 (5 steps) and was pushed as v3, now the champion.
     assert reg.aliases("penguin")["champion"] == 3
+
+
+# -- kubeflow=True: the RegistryChampion component ------------------------------------------
+
+
+def _champion_output(run):
+    execution = _node_executions(run, "Trainer_registry_champion")[-1]
+    return run.store.get_artifacts_by_id(_outputs(run, execution)["model"])[0]
+
+
+@pytest.fixture(scope="module")
+def component_runs(tmp_path_factory, penguins_frame):
+    from pipeline_utils import write_penguins_csv
+
+    root = tmp_path_factory.mktemp("champion_component")
+    data = write_penguins_csv(penguins_frame, root / "data")
+    registry, base = root / "registry", root / "pipeline"
+    out = {"registry": registry}
+    for n, steps in ((1, 5), (2, 6)):
+        run = run_pipeline(
+            _components(data, registry, steps, kubeflow=True), base, PIPELINE, enable_cache=True
+        )
+        out[f"run{n}"], out[f"gate{n}"] = run, _gate_view(run)
+        out[f"champion{n}"] = _champion_output(run)
+    return out
+
+
+def test_component_without_champion_outputs_a_stand_in_the_gate_ignores(component_runs):
+    champion, gate = component_runs["champion1"], component_runs["gate1"]
+    candidate = component_runs["run1"].store.get_artifacts_by_id(gate["model"])[0]
+    assert custom_property(champion, "champion_found") == 0
+    assert custom_property(champion, "same_as_candidate") == 0
+    assert "first run" in custom_property(champion, "reason")
+    # a copy of the candidate (Evaluator could load it), never the candidate artifact itself
+    assert champion.id != candidate.id
+    assert (Path(champion.uri) / "Format-Serving" / "saved_model.pb").read_bytes() == (
+        Path(candidate.uri) / "Format-Serving" / "saved_model.pb"
+    ).read_bytes()
+    # With min_improvement=1 a comparison with the stand-in (5 vs 5 steps) would refuse;
+    # the gate judged without a baseline (no_baseline_policy="bless").
+    assert gate["baseline"] == [champion.id]
+    assert custom_property(gate["blessing"], "blessed") == 1
+    assert "baseline_model_id" not in gate["blessing"].custom_properties
+
+
+def test_component_copies_the_registry_champion(component_runs):
+    reg = open_registry(str(component_runs["registry"]))
+    v1 = reg.get("penguin", 1)
+    champion, gate = component_runs["champion2"], component_runs["gate2"]
+    assert custom_property(champion, "champion_found") == 1
+    assert custom_property(champion, "registry_version") == 1
+    assert custom_property(champion, "source_model_artifact_id") == v1.metadata["model_artifact_id"]
+    assert custom_property(champion, "source_uri") == v1.metadata["source_uri"]
+    assert (Path(champion.uri) / "Format-Serving" / "saved_model.pb").read_bytes() == (
+        Path(v1.uri) / "saved_model.pb"
+    ).read_bytes()
+    assert gate["baseline"] == [champion.id]
+    assert custom_property(gate["blessing"], "blessed") == 1  # 6 steps vs 5: +1
+    assert reg.aliases("penguin")["champion"] == 2
+
+
+def _model_artifact(uri: Path, artifact_id: int):
+    from tfx.types import standard_artifacts
+
+    serving = uri / "Format-Serving"
+    serving.mkdir(parents=True)
+    (serving / "saved_model.pb").write_bytes(b"model %d" % artifact_id)
+    model = standard_artifacts.Model()
+    model.uri, model.id = str(uri), artifact_id
+    return model
+
+
+def test_component_marks_the_candidate_itself_and_refuses_a_missing_model(tmp_path):
+    from tfx.types import standard_artifacts
+
+    from tfx_addons_lab.components import RegistryChampion
+    from tfx_addons_lab.registry.champion import ChampionError
+
+    candidate = _model_artifact(tmp_path / "trainer" / "7", 7)
+    reg = open_registry(str(tmp_path / "registry"))
+    version = reg.push(
+        "penguin",
+        str(tmp_path / "trainer" / "7" / "Format-Serving"),
+        {"source_uri": candidate.uri, "model_artifact_id": 7},
+    )
+    reg.set_alias("penguin", "champion", version.version)
+    out = standard_artifacts.Model()
+    out.uri = str(tmp_path / "out1")
+    kwargs = {"registry_uri": str(tmp_path / "registry"), "model_name": "penguin"}
+    RegistryChampion.test_call(candidate=candidate, model=out, alias="champion", **kwargs)
+    assert out.get_int_custom_property("same_as_candidate") == 1
+    assert out.get_int_custom_property("champion_found") == 0
+    assert (tmp_path / "out1" / "Format-Serving" / "saved_model.pb").read_bytes() == b"model 7"
+
+    # The champion's source and the registry's copy are both gone: fail closed.
+    other = _model_artifact(tmp_path / "trainer" / "8", 8)
+    reg.set_alias("penguin", "champion", 1)
+    import shutil
+
+    shutil.rmtree(tmp_path / "trainer" / "7")
+    shutil.rmtree(version.uri)
+    out2 = standard_artifacts.Model()
+    out2.uri = str(tmp_path / "out2")
+    with pytest.raises(ChampionError, match="readable folder"):
+        RegistryChampion.test_call(candidate=other, model=out2, alias="champion", **kwargs)

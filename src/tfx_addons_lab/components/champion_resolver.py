@@ -32,6 +32,10 @@ CANDIDATE_KEY = "candidate"
 MODEL_KEY = "model"
 
 
+def _created(artifact: types.Artifact) -> tuple:
+    return (artifact.mlmd_artifact.create_time_since_epoch, artifact.id)
+
+
 class _ExplainingMeta(type(resolver.ResolverStrategy)):
     """The class's repr names the fix where KubeflowV2DagRunner's error names the class."""
 
@@ -93,6 +97,8 @@ class RegistryChampionStrategy(resolver.ResolverStrategy, metaclass=_ExplainingM
 
     def resolve_artifacts(self, store, input_dict):  # noqa: D102 (documented on the class)
         candidates = list(input_dict.get(CANDIDATE_KEY, []))
+        if len(candidates) > 1:  # legacy launchers (Airflow) pass the producer's history
+            candidates = [max(candidates, key=_created)]
         champion, lookup = resolve_champion(
             store, self._registry_uri, self._model_name, self._alias, candidates
         )
