@@ -79,7 +79,8 @@ def standard_components(
     The eighth stage, the stock Pusher, is added by :func:`create_pipeline` because it is fed
     by our BlessingGate's blessing. Evaluator's baseline is the model the ``champion`` alias
     of ``registry_uri`` points at (:func:`registry_champion_resolver`; ``kubeflow=True``
-    builds its RegistryChampion component, which KubeflowV2DagRunner compiles).
+    builds its RegistryChampion component, which KubeflowV2DagRunner compiles);
+    ``registry_uri`` defaults to ``registry/`` next to ``data_root``.
     """
     import tensorflow_data_validation as tfdv
     import tensorflow_model_analysis as tfma

@@ -18,6 +18,7 @@ its ``model`` output is a copy of the champion, or a stand-in the gate ignores.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -240,6 +241,11 @@ def test_component_without_champion_outputs_a_stand_in_the_gate_ignores(componen
     assert gate["baseline"] == [champion.id]
     assert custom_property(gate["blessing"], "blessed") == 1
     assert "baseline_model_id" not in gate["blessing"].custom_properties
+    run = component_runs["run1"]
+    report_id = _outputs(run, gate["execution"])["report"][0]
+    report_uri = Path(run.store.get_artifacts_by_id([report_id])[0].uri)
+    report = json.loads((report_uri / "gate_report.json").read_text())
+    assert report["baseline_present"] is False and "first run" in report["no_champion"]
 
 
 def test_component_copies_the_registry_champion(component_runs):
@@ -302,3 +308,23 @@ def test_component_marks_the_candidate_itself_and_refuses_a_missing_model(tmp_pa
     out2.uri = str(tmp_path / "out2")
     with pytest.raises(ChampionError, match="readable folder"):
         RegistryChampion.test_call(candidate=other, model=out2, alias="champion", **kwargs)
+
+
+def test_model_source_must_be_a_model(tmp_path):
+    from tfx import v1 as tfx
+
+    from tfx_addons_lab.components import registry_champion_resolver
+    from tfx_addons_lab.errors import InvalidInputError
+
+    gen = tfx.components.CsvExampleGen(input_base=str(tmp_path))
+    with pytest.raises(InvalidInputError, match="has no single Model output"):
+        registry_champion_resolver(gen, str(tmp_path / "registry"), "penguin")
+    with pytest.raises(InvalidInputError, match="neither a component nor a Model channel"):
+        registry_champion_resolver(gen.outputs["examples"], str(tmp_path / "r"), "penguin")
+    with pytest.raises(InvalidInputError, match="alias"):
+        registry_champion_resolver(
+            tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+            str(tmp_path / "r"),
+            "penguin",
+            alias="latest",
+        )
