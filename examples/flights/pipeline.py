@@ -2,7 +2,7 @@
 
 Each month's flights arrive as a new span (``span-<month>/flights.csv``). Every run:
 CsvExampleGen (latest ``{SPAN}``) -> StatisticsGen -> SchemaGen -> ExampleValidator ->
-Transform -> Trainer -> Evaluator (candidate vs the latest model our gate blessed) ->
+Transform -> Trainer -> Evaluator (candidate vs the registry's ``champion``) ->
 DriftValidator (this span vs the previous span's statistics) -> BlessingGate (no critical
 drift, AUC floor, improvement over the champion) -> RegistryPusher (``champion`` alias) and
 the stock Pusher.
@@ -52,6 +52,7 @@ def create_pipeline(
     drift_share: float = 0.3,
     beam_pipeline_args: Optional[Sequence[str]] = None,
     enable_cache: bool = True,
+    kubeflow: bool = False,
 ):
     """The continuous-training pipeline over the latest span under ``data_root``.
 
@@ -64,6 +65,8 @@ def create_pipeline(
       drift_share: share of drifted features from which a span counts as drifted (critical).
       beam_pipeline_args: for the Beam-based components.
       enable_cache: reuse results when a span is processed again unchanged.
+      kubeflow: build the champion as the RegistryChampion component (for
+        KubeflowV2DagRunner / Vertex AI, which compile only stock resolver strategies).
     """
     import tensorflow_data_validation as tfdv
     import tensorflow_model_analysis as tfma
@@ -74,6 +77,7 @@ def create_pipeline(
         DriftValidator,
         RegistryPusher,
         baseline_statistics_resolver,
+        registry_champion_resolver,
     )
 
     out = Path(output_dir).resolve()
@@ -104,14 +108,13 @@ def create_pipeline(
         train_args=tfx.proto.TrainArgs(num_steps=train_steps),
         eval_args=tfx.proto.EvalArgs(num_steps=20),
     )
-    # The champion: the latest model that *our gate* blessed (not just any Evaluator blessing).
-    champion = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(
-            type=tfx.types.standard_artifacts.ModelBlessing, producer_component_id="BlessingGate"
-        ),
-    ).with_id("champion_resolver")
+    # The champion: the model the registry's ``champion`` alias points at, so a
+    # ``registry rollback`` / ``promote`` decides what the next month is compared with (never
+    # the candidate itself: an unchanged re-run gets no baseline).
+    registry_uri = str(out / "registry")
+    champion = registry_champion_resolver(
+        trainer, registry_uri, MODEL_NAME, alias="champion", kubeflow=kubeflow
+    )
     evaluator = tfx.components.Evaluator(
         examples=example_gen.outputs["examples"],
         model=trainer.outputs["model"],
@@ -157,6 +160,7 @@ def create_pipeline(
         model_blessing=evaluator.outputs["blessing"],
         evaluation=evaluator.outputs["evaluation"],
         drift_report=drift.outputs["drift_report"],
+        baseline_model=champion.outputs["model"],
         metric_thresholds={"auc": {"lower_bound": auc_floor}},
         champion_metric="auc",
         min_improvement=min_improvement,
@@ -170,7 +174,7 @@ def create_pipeline(
     registry_pusher = RegistryPusher(
         model=trainer.outputs["model"],
         model_blessing=gate.outputs["blessing"],
-        registry_uri=str(out / "registry"),
+        registry_uri=registry_uri,
         model_name=MODEL_NAME,
         aliases=["champion"],
         examples=example_gen.outputs["examples"],
@@ -298,6 +302,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             train_steps=args.train_steps,
             beam_pipeline_args=beam_args,
             enable_cache=not args.no_cache,
+            kubeflow=bool(args.compile),
         )
         if args.compile:
             run_or_compile(pipeline, args)

@@ -1,7 +1,8 @@
 """The quick-start pipeline: all eight standard TFX stages plus tfx-addons-lab's components.
 
 CsvExampleGen (palmerpenguins) -> StatisticsGen (100 quantile buckets) -> SchemaGen ->
-ExampleValidator -> Transform -> Trainer (Keras) -> Evaluator (TFMA thresholds) ->
+ExampleValidator -> Transform -> Trainer (Keras) -> Evaluator (TFMA thresholds, against
+the model the registry's ``champion`` alias points at) ->
 DriftValidator (training/serving skew: eval vs train) -> BlessingGate -> RegistryPusher
 (embedded filesystem registry) and the stock Pusher, both fed by the gate's blessing.
 
@@ -38,6 +39,7 @@ from examples.common import (  # noqa: E402
 )
 
 PIPELINE_NAME = "penguin-addons"
+MODEL_NAME = "penguin"
 MODULE_FILE = str(HERE / "penguin_module.py")
 FEATURES = ["culmen_length_mm", "culmen_depth_mm", "flipper_length_mm", "body_mass_g"]
 
@@ -69,15 +71,22 @@ def standard_components(
     data_root: str,
     train_steps: int = 100,
     accuracy_floor: float = 0.6,
+    registry_uri: Optional[str] = None,
+    kubeflow: bool = False,
 ) -> Dict[str, object]:
-    """The standard stages up to Evaluator (plus the latest-blessed-model resolver), by role.
+    """The standard stages up to Evaluator (plus the registry champion resolver), by role.
 
     The eighth stage, the stock Pusher, is added by :func:`create_pipeline` because it is fed
-    by our BlessingGate's blessing.
+    by our BlessingGate's blessing. Evaluator's baseline is the model the ``champion`` alias
+    of ``registry_uri`` points at (:func:`registry_champion_resolver`; ``kubeflow=True``
+    builds its RegistryChampion component, which KubeflowV2DagRunner compiles);
+    ``registry_uri`` defaults to ``registry/`` next to ``data_root``.
     """
     import tensorflow_data_validation as tfdv
     import tensorflow_model_analysis as tfma
     from tfx import v1 as tfx
+
+    from tfx_addons_lab.components import registry_champion_resolver
 
     example_gen = tfx.components.CsvExampleGen(input_base=data_root)
     statistics_gen = tfx.components.StatisticsGen(
@@ -103,11 +112,15 @@ def standard_components(
         train_args=tfx.proto.TrainArgs(num_steps=train_steps),
         eval_args=tfx.proto.EvalArgs(num_steps=5),
     )
-    model_resolver = tfx.dsl.Resolver(
-        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-        model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-    ).with_id("latest_blessed_model_resolver")
+    # The champion is what the registry's alias says (rollback/promote included), never the
+    # candidate itself: an unchanged re-run gets no baseline, as the first run did.
+    model_resolver = registry_champion_resolver(
+        trainer,
+        registry_uri or str(Path(data_root).resolve().parent / "registry"),
+        MODEL_NAME,
+        alias="champion",
+        kubeflow=kubeflow,
+    )
     eval_config = tfma.EvalConfig(
         model_specs=[
             tfma.ModelSpec(
@@ -163,6 +176,7 @@ def create_pipeline(
     beam_pipeline_args: Optional[Sequence[str]] = None,
     enable_cache: bool = True,
     metadata_path: Optional[str] = None,
+    kubeflow: bool = False,
 ):
     """Build the penguin pipeline with our DriftValidator, BlessingGate and RegistryPusher.
 
@@ -176,6 +190,8 @@ def create_pipeline(
         ``["--direct_running_mode=multi_processing", "--direct_num_workers=2"]``.
       enable_cache: re-running with unchanged inputs reuses cached results.
       metadata_path: the SQLite ML Metadata file; default ``<output_dir>/metadata.sqlite``.
+      kubeflow: build the champion as the RegistryChampion component (for
+        KubeflowV2DagRunner / Vertex AI, which compile only stock resolver strategies).
     """
     from tfx import v1 as tfx
 
@@ -183,7 +199,8 @@ def create_pipeline(
 
     out = Path(output_dir).resolve()
     data = Path(data_root) if data_root else prepare_data(out / "data")
-    std = standard_components(str(data), train_steps, accuracy_floor)
+    registry_uri = str(out / "registry")
+    std = standard_components(str(data), train_steps, accuracy_floor, registry_uri, kubeflow)
 
     # Training/serving skew: the eval split stands in for serving traffic.
     drift = DriftValidator(
@@ -199,6 +216,7 @@ def create_pipeline(
         evaluation=std["evaluator"].outputs["evaluation"],
         drift_report=drift.outputs["drift_report"],
         anomalies=std["example_validator"].outputs["anomalies"],
+        baseline_model=std["model_resolver"].outputs["model"],
         metric_thresholds={"sparse_categorical_accuracy": {"lower_bound": accuracy_floor}},
         require_model_blessing=True,
         require_no_drift=True,
@@ -208,8 +226,8 @@ def create_pipeline(
     registry_pusher = RegistryPusher(
         model=std["trainer"].outputs["model"],
         model_blessing=gate.outputs["blessing"],
-        registry_uri=str(out / "registry"),
-        model_name="penguin",
+        registry_uri=registry_uri,
+        model_name=MODEL_NAME,
         aliases=["champion"],
         examples=std["example_gen"].outputs["examples"],
     )
@@ -253,6 +271,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         train_steps=args.train_steps,
         beam_pipeline_args=beam_args_from(args),
         enable_cache=not args.no_cache,
+        kubeflow=bool(args.compile),
     )
     if run_or_compile(pipeline, args):
         return 0

@@ -54,7 +54,7 @@ def test_penguin_compiles_for_kubeflow(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     (data / "penguins.csv").write_text("species,culmen_length_mm\n0,1.0\n")
-    pipeline = create_pipeline(str(tmp_path / "out"), data_root=str(data))
+    pipeline = create_pipeline(str(tmp_path / "out"), data_root=str(data), kubeflow=True)
     spec = _compile(pipeline, tmp_path / "penguin.json")
     _check_spec(
         spec,
@@ -67,6 +67,7 @@ def test_penguin_compiles_for_kubeflow(tmp_path):
             "Pusher",
             "Transform",
             "ExampleValidator",
+            "Trainer_registry_champion",
         },
     )
 
@@ -74,9 +75,21 @@ def test_penguin_compiles_for_kubeflow(tmp_path):
 def test_flights_compiles_for_kubeflow(tmp_path):
     from examples.flights.pipeline import create_pipeline
 
-    pipeline = create_pipeline(str(tmp_path / "out"), str(tmp_path / "data"))
+    pipeline = create_pipeline(str(tmp_path / "out"), str(tmp_path / "data"), kubeflow=True)
     spec = _compile(pipeline, tmp_path / "flights.json")
-    _check_spec(spec, {"DriftValidator", "BlessingGate", "RegistryPusher", "Trainer"})
+    _check_spec(
+        spec,
+        {"DriftValidator", "BlessingGate", "RegistryPusher", "Trainer_registry_champion"},
+    )
+
+
+def test_registry_champion_resolver_says_how_to_compile_for_kubeflow(tmp_path):
+    """Without kubeflow=True the champion is a custom resolver strategy: the error names the fix."""
+    from examples.flights.pipeline import create_pipeline
+
+    pipeline = create_pipeline(str(tmp_path / "out"), str(tmp_path / "data"))
+    with pytest.raises(TypeError, match=r"use registry_champion_resolver\(\.\.\., kubeflow=True\)"):
+        _compile(pipeline, tmp_path / "flights.json")
 
 
 @pytest.mark.e2e

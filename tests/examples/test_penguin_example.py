@@ -135,6 +135,14 @@ def test_rerun_with_unchanged_inputs_is_cached(penguin_run):
     """A second run with unchanged inputs reuses TFX's cache instead of retraining."""
     out, _ = penguin_run
     run_example("penguin", out, timeout=900)
-    trainer_execs = executions_of(metadata_view(out), "Trainer")
+    view = metadata_view(out)
+    trainer_execs = executions_of(view, "Trainer")
     assert len(trainer_execs) == 2
     assert trainer_execs[-1].last_known_state == CACHED
+    # The champion alias points at the (cached) candidate itself: no baseline, never a
+    # comparison of the model with itself, so Evaluator's inputs equal run 1's: a cache hit.
+    evaluator_execs = executions_of(view, "Evaluator")
+    assert evaluator_execs[-1].last_known_state == CACHED
+    for execution in evaluator_execs:
+        inputs = {key: art.id for key, art in view.inputs(execution.id)}
+        assert "baseline_model" not in inputs, inputs

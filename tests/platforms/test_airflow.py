@@ -31,7 +31,7 @@ EXPECTED_TASKS = {
     "ExampleValidator",
     "Transform",
     "Trainer",
-    "latest_blessed_model_resolver",
+    "Trainer_champion_resolver",
     "Evaluator",
     "DriftValidator",
     "BlessingGate",

@@ -2,13 +2,13 @@
 
 Every task is one ``python -m tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor``
 subprocess fed the ``ExecutorInput`` JSON that Vertex's launcher would build (see
-``vertex_harness.py``), with local paths instead of gs://. Two pipeline jobs share one
-emulated ML Metadata: the first has no blessed model yet (the latest-blessed-model resolver
-returns nothing); the second must find the first job's blessed model through the resolver's
-two metadata queries and give it to Evaluator as ``baseline_model``, even though the newest
-blessed ``tfx.ModelBlessing`` is our BlessingGate's. Unchanged tasks are cache hits, as on
-Vertex.
-
+``vertex_harness.py``), with local paths instead of gs://. Three pipeline jobs share one
+emulated ML Metadata and one registry. The champion is the RegistryChampion component
+(``registry_champion_resolver(..., kubeflow=True)``): in job 1 the registry is empty, so
+its ``model`` is a stand-in (``champion_found=0``) that the gate ignores; job 2 has
+unchanged inputs (every task a cache hit, as on Vertex: the champion alias points at the
+candidate itself, never compared with itself); job 3 trains a new candidate (another
+``train_steps``) and gets a copy of registry version 1 as Evaluator's and the gate's baseline.
 """
 
 from __future__ import annotations
@@ -30,8 +30,7 @@ from vertex_harness import VertexHarness  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
-RESOLVER_BLESSING = "latest_blessed_model_resolver-model-blessing-resolver"
-RESOLVER_MODEL = "latest_blessed_model_resolver-model-resolver"
+CHAMPION = "Trainer_registry_champion"
 
 
 def _task_env() -> dict:
@@ -51,20 +50,27 @@ def vertex_runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("vertex")
     out = root / "out"
     data = prepare_data(root / "data")
-    pipeline = create_pipeline(str(out), data_root=str(data), train_steps=100)
+    pipeline = create_pipeline(str(out), data_root=str(data), train_steps=100, kubeflow=True)
     spec = compile_kubeflow(pipeline, str(root / "penguin.json"))
     harness = VertexHarness(spec, root / "vertex", env=_task_env())
     started = time.time()
     first = harness.run("job-1")
     second = harness.run("job-2") if first.ok else None
-    timing = {"job-1": round(first.seconds), "job-2": round(second.seconds) if second else None}
+    third = None
+    if second is not None and second.ok:
+        # A new candidate (another train_steps), same metadata store and registry.
+        pipeline = create_pipeline(str(out), data_root=str(data), train_steps=60, kubeflow=True)
+        spec = compile_kubeflow(pipeline, str(root / "penguin-60.json"))
+        third = VertexHarness(spec, root / "vertex", env=_task_env()).run("job-3")
+    runs = (first, second, third)
+    timing = {r.run_id: round(r.seconds) for r in runs if r}
     print(
         f"\nVertex entrypoint harness wall times (s): {timing}, total {time.time() - started:.0f}"
     )
-    for run in (first, second):
+    for run in runs:
         for task in run.tasks.values() if run else []:
             print(f"  {run.run_id} {task.name:55s} {task.status:9s} {task.seconds:6.1f} s")
-    return {"harness": harness, "first": first, "second": second, "out": out}
+    return {"harness": harness, "first": first, "second": second, "third": third, "out": out}
 
 
 def test_first_job_every_task_succeeds(vertex_runs):
@@ -72,10 +78,18 @@ def test_first_job_every_task_succeeds(vertex_runs):
     assert first.ok, first.failures()
     ran = {n for n, t in first.tasks.items() if t.status == "succeeded"}
     assert {"Trainer", "Evaluator", "DriftValidator", "BlessingGate", "RegistryPusher"} <= ran
-    # Nothing blessed yet: both resolver queries come back empty; Evaluator has no baseline.
-    assert first.tasks[RESOLVER_BLESSING].outputs["model_blessing"] == []
-    assert first.tasks[RESOLVER_MODEL].outputs["model"] == []
-    assert "baseline_model" not in first.tasks["Evaluator"].executor_input["inputs"]["artifacts"]
+    # Empty registry: the champion is a stand-in copy of the candidate, which the gate ignores.
+    assert first.tasks[CHAMPION].status == "succeeded"
+    stand_in = first.output(CHAMPION, "model")
+    assert stand_in.title == "tfx.Model"
+    assert stand_in.metadata["champion_found"] == 0 and "first run" in stand_in.metadata["reason"]
+    assert stand_in.name != first.output("Trainer", "model").name
+    evaluator_input = first.tasks["Evaluator"].executor_input["inputs"]["artifacts"]
+    assert [a["name"] for a in evaluator_input["baseline_model"]["artifacts"]] == [stand_in.name]
+    report_uri = Path(first.output("BlessingGate", "report").uri)
+    report = json.loads((report_uri / "gate_report.json").read_text())
+    assert report["baseline_present"] is False and "first run" in report["no_champion"]
+    assert "baseline_model_id" not in first.output("BlessingGate", "blessing").metadata
 
 
 def test_drift_verdict_in_the_drift_report(vertex_runs):
@@ -114,34 +128,57 @@ def test_registry_pusher_creates_a_version(vertex_runs):
     pushed = first.output("RegistryPusher", "pushed_model")
     assert pushed.metadata["pushed"] == 1
     assert pushed.metadata["registry_version"] == 1
-    versions = open_registry(str(vertex_runs["out"] / "registry")).list("penguin")
-    assert [v.version for v in versions] == [1]
+    registry = open_registry(str(vertex_runs["out"] / "registry"))
+    versions = registry.list("penguin")
+    assert versions[0].version == 1  # job 3 may add version 2 (see the last test)
     meta = versions[0].metadata
     assert meta["source_uri"] == first.output("Trainer", "model").uri
     # The gate's properties survive Vertex's JSON round trip into the registry's lineage.
     assert meta["blessing"]["blessed"] == 1
     assert meta["gate_reasons"] and meta["gate_reasons"][0].startswith("BLESSED")
     assert meta["data_spans"] == [0]
-    assert "champion" in versions[0].aliases or open_registry(
-        str(vertex_runs["out"] / "registry")
-    ).aliases("penguin") == {"champion": 1}
+    assert registry.alias_history("penguin", "champion")[0].version == 1
 
 
-def test_second_job_resolves_the_blessed_model_as_baseline(vertex_runs):
+def test_unchanged_second_job_is_cached_and_never_compares_the_model_with_itself(vertex_runs):
     first, second = vertex_runs["first"], vertex_runs["second"]
     assert second is not None and second.ok, second.failures() if second else "job-1 failed"
     model_1 = first.output("Trainer", "model")
-    # The newest blessed tfx.ModelBlessing is our gate's: it must lead to the same model.
-    picked = second.output(RESOLVER_BLESSING, "model_blessing")
-    assert picked is not None and picked.name == first.output("BlessingGate", "blessing").name
-    resolved = second.output(RESOLVER_MODEL, "model")
-    assert resolved is not None and resolved.name == model_1.name
-    evaluator_input = second.tasks["Evaluator"].executor_input["inputs"]["artifacts"]
-    assert [a["name"] for a in evaluator_input["baseline_model"]["artifacts"]] == [model_1.name]
-    assert second.tasks["Evaluator"].status == "succeeded"
-    # Unchanged upstream tasks are cache hits, as on Vertex.
-    assert second.tasks["Trainer"].status == "cached"
-    assert second.tasks["DriftValidator"].status == "cached"
-    blessing = second.output("BlessingGate", "blessing")
-    assert blessing.metadata["blessed"] == 1, blessing.metadata.get("reason")
-    assert second.output("Evaluator", "blessing").metadata["baseline_model_id"] == model_1.name
+    # Unchanged tasks are cache hits, as on Vertex; the champion task too (its inputs are
+    # unchanged), so the stand-in of job 1 stays: no champion, not the candidate itself.
+    for task in ("Trainer", "DriftValidator", CHAMPION, "Evaluator"):
+        assert second.tasks[task].status == "cached", task
+    champion = second.output(CHAMPION, "model")
+    assert champion.metadata["champion_found"] == 0 and champion.name != model_1.name
+    assert second.output("BlessingGate", "blessing").metadata["blessed"] == 1
+
+
+def test_third_job_compares_with_the_registry_champion(vertex_runs):
+    first, third = vertex_runs["first"], vertex_runs["third"]
+    assert third is not None and third.ok, third.failures() if third else "job-2 failed"
+    model_1, model_3 = first.output("Trainer", "model"), third.output("Trainer", "model")
+    assert third.tasks["Trainer"].status == "succeeded" and model_3.name != model_1.name
+    assert third.tasks[CHAMPION].status == "succeeded"
+    champion = third.output(CHAMPION, "model")
+    assert champion.metadata["champion_found"] == 1
+    assert champion.metadata["registry_version"] == 1
+    assert champion.metadata["source_uri"] == model_1.uri
+    # A copy of registry version 1 (job 1's model), byte for byte.
+    copied = Path(champion.uri) / "Format-Serving" / "saved_model.pb"
+    assert (
+        copied.read_bytes()
+        == (Path(model_1.uri) / "Format-Serving" / "saved_model.pb").read_bytes()
+    )
+    evaluator_input = third.tasks["Evaluator"].executor_input["inputs"]["artifacts"]
+    assert [a["name"] for a in evaluator_input["baseline_model"]["artifacts"]] == [champion.name]
+    assert third.tasks["Evaluator"].status == "succeeded"
+    assert third.output("Evaluator", "blessing").metadata["baseline_model_id"] == champion.name
+    gate_input = third.tasks["BlessingGate"].executor_input["inputs"]["artifacts"]
+    assert [a["name"] for a in gate_input["baseline_model"]["artifacts"]] == [champion.name]
+    # Blessed against the champion -> version 2 becomes the champion; refused -> unchanged.
+    from tfx_addons_lab.registry import open_registry
+
+    registry = open_registry(str(vertex_runs["out"] / "registry"))
+    blessed = third.output("BlessingGate", "blessing").metadata["blessed"]
+    assert [v.version for v in registry.list("penguin")] == ([1, 2] if blessed else [1])
+    assert registry.aliases("penguin")["champion"] == (2 if blessed else 1)

@@ -124,6 +124,9 @@ class BlessingGateExecutor(base_executor.BaseExecutor):
             signals, _ANOMALIES, spec.ANOMALIES_KEY, arts[spec.ANOMALIES_KEY], self.read_anomalies
         )
         self._load_metrics(config, arts, signals)
+        stand_in = io.custom_properties(baseline) if baseline is not None else {}
+        if stand_in.get("champion_found") in (0, 0.0):  # RegistryChampion found no champion
+            signals.drop_baseline(str(stand_in.get("reason") or "no champion"))
         return signals
 
     def extra_checks(self, signals: Signals, config: GateConfig) -> List[CheckResult]:

@@ -98,6 +98,16 @@ class Signals:
                 "baseline_model, or set metrics_source='model'"
             )
 
+    def drop_baseline(self, reason: str) -> None:
+        """Judge without a baseline: the wired ``baseline_model`` is a stand-in for "no
+        champion" (``RegistryChampion``'s output with ``champion_found=0``), so its metrics,
+        and the Evaluator's comparison with it, are not a champion's. ``reason`` is recorded
+        in :attr:`extra` (``"no_champion"``)."""
+        self.baseline_metrics, self.baseline_present = None, False
+        self.baseline_model_uri = self.baseline_model_id = self.evaluation_baseline_uri = None
+        self.errors.pop("baseline_metrics", None)
+        self.extra["no_champion"] = reason
+
     def baseline_identity(self) -> Tuple[Optional[str], Optional[int]]:
         """``(uri, id)`` of the baseline model judged against: the wired ``baseline_model``,
         else the one the Evaluator compared with (TFMA records its serving folder
