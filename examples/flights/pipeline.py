@@ -3,12 +3,25 @@
 Each month's flights arrive as a new span (``span-<month>/flights.csv``). Every run:
 CsvExampleGen (latest ``{SPAN}``) -> StatisticsGen -> SchemaGen -> ExampleValidator ->
 Transform -> Trainer -> Evaluator (candidate vs the registry's ``champion``) ->
-DriftValidator (this span vs the previous span's statistics) -> BlessingGate (no critical
-drift, AUC floor, improvement over the champion) -> RegistryPusher (``champion`` alias) and
-the stock Pusher.
+DriftValidator (this span vs the previous span's statistics, or a merged rolling window) ->
+BlessingGate (no critical drift, AUC floor, improvement over the champion) -> RegistryPusher.
 
-The driver prints a month-by-month timeline, then rolls the registry's ``champion`` back with
-``tfx-addons-lab registry rollback``::
+The registry is the one source of truth for the champion:
+
+* every candidate becomes a registry version with its gate verdict (``record_refused``); only
+  a pass moves the ``champion`` alias;
+* the champion each run compares with is the model behind that alias
+  (``registry_champion_resolver``), so an approval or a rollback decides the next month;
+* the registry uses TF Serving's layout (``tfserving://``): ``registry/models.config`` serves
+  exactly the champion's version (``tensorflow_model_server --model_config_file=...``). The
+  stock Pusher, which copies every blessed model and cannot follow a rollback or an approval,
+  is left out here (the penguin example shows it).
+
+A scripted reviewer plays the operator (``--no-operator`` skips it): the first candidate
+refused for drift is reviewed and approved (``tfx-addons-lab registry approve ... --justification``),
+and one month later the champion is rolled back (``registry rollback``); the month after
+that is judged against the rolled-back champion. The driver prints a month-by-month timeline
+and writes the drift-history page (``drift_history/drift_history.html``)::
 
     python examples/flights/pipeline.py --months 6 --rows-per-span 3000
 """
@@ -16,7 +29,9 @@ The driver prints a month-by-month timeline, then rolls the registry's ``champio
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -53,6 +68,7 @@ def create_pipeline(
     beam_pipeline_args: Optional[Sequence[str]] = None,
     enable_cache: bool = True,
     kubeflow: bool = False,
+    baseline_window: int = 0,
 ):
     """The continuous-training pipeline over the latest span under ``data_root``.
 
@@ -65,8 +81,11 @@ def create_pipeline(
       drift_share: share of drifted features from which a span counts as drifted (critical).
       beam_pipeline_args: for the Beam-based components.
       enable_cache: reuse results when a span is processed again unchanged.
-      kubeflow: build the champion as the RegistryChampion component (for
-        KubeflowV2DagRunner / Vertex AI, which compile only stock resolver strategies).
+      kubeflow: build the champion as the RegistryChampion component and the drift baseline
+        as the previous run (KubeflowV2DagRunner / Vertex AI compile only stock resolver
+        strategies).
+      baseline_window: 0 compares each span with the previous span; N > 0 with the last N
+        spans merged into one baseline (``mode="rolling_window"``).
     """
     import tensorflow_data_validation as tfdv
     import tensorflow_model_analysis as tfma
@@ -111,7 +130,7 @@ def create_pipeline(
     # The champion: the model the registry's ``champion`` alias points at, so a
     # ``registry rollback`` / ``promote`` decides what the next month is compared with (never
     # the candidate itself: an unchanged re-run gets no baseline).
-    registry_uri = str(out / "registry")
+    registry_uri = registry_uri_of(out)
     champion = registry_champion_resolver(
         trainer, registry_uri, MODEL_NAME, alias="champion", kubeflow=kubeflow
     )
@@ -146,7 +165,14 @@ def create_pipeline(
             ],
         ),
     )
-    previous_stats = baseline_statistics_resolver(statistics_gen)
+    if kubeflow:
+        previous_stats = baseline_statistics_resolver(statistics_gen, mode="previous_run")
+    elif baseline_window:
+        previous_stats = baseline_statistics_resolver(
+            statistics_gen, mode="rolling_window", window=baseline_window
+        )
+    else:
+        previous_stats = baseline_statistics_resolver(statistics_gen, mode="previous_span")
     drift = DriftValidator(
         statistics=statistics_gen.outputs["statistics"],
         baseline_statistics=previous_stats.outputs["statistics"],
@@ -178,13 +204,8 @@ def create_pipeline(
         model_name=MODEL_NAME,
         aliases=["champion"],
         examples=example_gen.outputs["examples"],
-    )
-    pusher = tfx.components.Pusher(
-        model=trainer.outputs["model"],
-        model_blessing=gate.outputs["blessing"],
-        push_destination=tfx.proto.PushDestination(
-            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=str(out / "serving"))
-        ),
+        # every candidate becomes a version with its verdict; only a pass moves the alias
+        record_refused=True,
     )
     return tfx.dsl.Pipeline(
         pipeline_name=PIPELINE_NAME,
@@ -202,7 +223,6 @@ def create_pipeline(
             drift,
             gate,
             registry_pusher,
-            pusher,
         ],
         enable_cache=enable_cache,
         metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
@@ -212,23 +232,26 @@ def create_pipeline(
     )
 
 
-def month_row(metadata_path: Path, month: int) -> Dict[str, object]:
-    """The latest run's results (for ``month``) read back from ML Metadata."""
-    from tfx_addons_lab.cli.summary import run_summary
+def registry_uri_of(out: Path) -> str:
+    """The example's registry: TF Serving's layout under ``OUT/registry``."""
+    return f"tfserving://{Path(out).resolve() / 'registry'}"
 
-    s = run_summary(str(metadata_path))
+
+def month_row(out: Path, month: int) -> Dict[str, object]:
+    """The latest run's results (for ``month``) read back from ML Metadata and the registry."""
+    from tfx_addons_lab.cli.summary import run_summary
+    from tfx_addons_lab.registry import open_registry
+
+    s = run_summary(str(out / "metadata.sqlite"))
     drift = next(iter(s["drift"].values()), {})
     gate = next(iter(s["gates"].values()), {})
     pushed = s["pushed"].get("RegistryPusher", {})
-    auc = None
-    for check in gate.get("checks", []):
-        for key in ("value", "candidate", "current"):
-            details = check.get("details", {}) or {}
-            if check.get("name", "").startswith(("metric", "champion")) and key in details:
-                auc = details[key]
-                break
-        if auc is not None:
-            break
+    registry = open_registry(registry_uri_of(out))
+    by_artifact = {
+        v.metadata.get("model_artifact_id"): v.version for v in registry.list(MODEL_NAME)
+    }
+    json_path = gate.get("json")
+    baseline = (json.loads(Path(json_path).read_text()) if json_path else {}).get("baseline_model")
     return {
         "month": month,
         "drift": (
@@ -239,25 +262,103 @@ def month_row(metadata_path: Path, month: int) -> Dict[str, object]:
             else "ok"
         ),
         "drift_share": drift.get("drift_share"),
-        "drifted": drift.get("drifted_features", ""),
+        "compared": "; ".join(drift.get("compared", [])),
+        "drift_failed": any(
+            c.get("name") == "no_drift" and not c.get("passed") for c in gate.get("checks", [])
+        ),
         "gate": "PASS" if gate.get("passed") else "FAIL",
         "reason": gate.get("reason", ""),
-        "version": pushed.get("registry_version") if pushed.get("pushed") else None,
+        "vs": by_artifact.get(baseline.get("id")) if baseline else None,
+        "version": pushed.get("registry_version"),
+        "state": pushed.get("state", "not_pushed"),
+        "champion": registry.aliases(MODEL_NAME).get("champion"),
+        "operator": "",
     }
 
 
 def print_timeline(rows: List[Dict[str, object]]) -> str:
-    header = f"{'month':>5}  {'drift':<11} {'share':>5}  {'gate':<4}  {'pushed':<6}  reason"
+    """Print (and return) the month-by-month table."""
+    header = (
+        f"{'month':>5}  {'drift':<11} {'share':>5}  {'vs':<4} {'gate':<4}  {'registry':<12} "
+        f"{'champion':<8}  {'operator':<16}  reason"
+    )
     lines = [header, "-" * len(header)]
     for r in rows:
-        share = f"{r['drift_share']:.0%}" if isinstance(r["drift_share"], float) else "-"
-        pushed = f"v{r['version']}" if r["version"] else "-"
+        share = "-"
+        if isinstance(r["drift_share"], float) and r["drift"] != "no baseline":
+            share = f"{r['drift_share']:.0%}"
+        vs = f"v{r['vs']}" if r["vs"] else "-"
+        registry = "-"
+        if r["version"]:
+            registry = f"v{r['version']}" + {
+                "refused": " refused",
+                "already_pushed": " again",
+            }.get(str(r["state"]), "")
+        champion = f"v{r['champion']}" if r["champion"] else "-"
         lines.append(
-            f"{r['month']:>5}  {r['drift']:<11} {share:>5}  {r['gate']:<4}  {pushed:<6}  {r['reason']}"
+            f"{r['month']:>5}  {r['drift']:<11} {share:>5}  {vs:<4} {r['gate']:<4}  "
+            f"{registry:<12} {champion:<8}  {r['operator'] or '-':<16}  {r['reason']}"
         )
     text = "\n".join(lines)
     print(text)
     return text
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    """Run ``tfx-addons-lab ARGS`` as a person would, echoing the command."""
+    print("$ tfx-addons-lab " + " ".join(shlex.quote(a) for a in args), flush=True)
+    proc = subprocess.run([sys.executable, "-m", "tfx_addons_lab", *args], text=True)
+    if proc.returncode != 0:
+        raise SystemExit(
+            f"[flights] tfx-addons-lab {args[0]} {args[1]} failed: exit {proc.returncode}"
+        )
+    return proc
+
+
+class Reviewer:
+    """The scripted operator: approves the first candidate refused for drift, rolls back later.
+
+    ``after_month(row)`` is called after each month; it runs the registry commands a person
+    would run and records them in the row's ``operator`` column.
+    """
+
+    def __init__(self, registry_uri: str) -> None:
+        self.registry_uri = registry_uri
+        self.stage = "watching"
+
+    def after_month(self, row: Dict[str, object]) -> None:
+        if (
+            self.stage == "watching"
+            and row["state"] == "refused"
+            and row["drift_failed"]
+            and row["version"]
+        ):
+            version = str(row["version"])
+            _cli(
+                "registry",
+                "approve",
+                self.registry_uri,
+                MODEL_NAME,
+                version,
+                "--alias",
+                "champion",
+                "--by",
+                "reviewer",
+                "--justification",
+                f"month {row['month']}: reviewed the drift report; the shift is the expected "
+                "seasonal change, and the model was trained on it",
+            )
+            row["operator"] = f"approve v{version}"
+            self.stage = "approved"
+        elif self.stage == "approved":
+            _cli("registry", "rollback", self.registry_uri, MODEL_NAME, "--alias", "champion")
+            row["operator"] = "rollback"
+            self.stage = "rolled back"
+        else:
+            return
+        from tfx_addons_lab.registry import open_registry
+
+        row["champion"] = open_registry(self.registry_uri).aliases(MODEL_NAME).get("champion")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -275,9 +376,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     parser.add_argument("--train-steps", type=int, default=200)
     parser.add_argument(
-        "--no-rollback",
+        "--baseline-window",
+        type=int,
+        default=0,
+        help="compare each span with the last N spans merged (default 0: the previous span)",
+    )
+    parser.add_argument(
+        "--no-operator",
         action="store_true",
-        help="skip the final 'registry rollback' of the champion alias",
+        help="skip the scripted reviewer (approve the first candidate refused for drift, "
+        "roll the champion back a month later)",
     )
     add_runner_arguments(parser)
     args = parse_args(parser, argv)
@@ -286,6 +394,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     quiet_tensorflow(verbose=args.verbose)
     if not 1 <= args.first_month <= 12 or not 1 <= args.first_month + args.months - 1 <= 12:
         parser.error("--first-month/--months must stay within months 1-12 of 2013")
+    if args.baseline_window < 0:
+        parser.error("--baseline-window must be 0 (previous span) or a number of spans")
 
     from examples.flights.data import load_flights, write_span
 
@@ -294,6 +404,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     flights = load_flights()
     rows: List[Dict[str, object]] = []
     beam_args = beam_args_from(args)
+    reviewer = None if args.no_operator else Reviewer(registry_uri_of(out))
     for month in range(args.first_month, args.first_month + args.months):
         write_span(flights, month, data_root, rows=args.rows_per_span or None)
         pipeline = create_pipeline(
@@ -303,6 +414,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             beam_pipeline_args=beam_args,
             enable_cache=not args.no_cache,
             kubeflow=bool(args.compile),
+            baseline_window=args.baseline_window,
         )
         if args.compile:
             run_or_compile(pipeline, args)
@@ -310,24 +422,32 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         started = time.time()
         print(f"[flights] month {month}: running the pipeline on span {month} ...", flush=True)
         run_or_compile(pipeline, args)
-        row = month_row(out / "metadata.sqlite", month)
+        row = month_row(out, month)
         rows.append(row)
         print(
-            f"[flights] month {month}: drift={row['drift']} gate={row['gate']} "
-            f"({time.time() - started:.0f} s)",
+            f"[flights] month {month}: drift={row['drift']} ({row['compared'] or '-'}) "
+            f"gate={row['gate']} ({time.time() - started:.0f} s)",
             flush=True,
         )
+        if reviewer is not None:
+            reviewer.after_month(row)
     print()
     print_timeline(rows)
-    registry = str(out / "registry")
-    cli = [sys.executable, "-m", "tfx_addons_lab"]
+    registry = registry_uri_of(out)
     print()
-    subprocess.run([*cli, "registry", "list", registry, MODEL_NAME], check=False)
-    if not args.no_rollback:
-        print("\n$ tfx-addons-lab registry rollback", registry, MODEL_NAME, "--alias champion")
-        subprocess.run(
-            [*cli, "registry", "rollback", registry, MODEL_NAME, "--alias", "champion"], check=False
-        )
+    _cli("registry", "list", registry, MODEL_NAME)
+    _cli("registry", "history", registry, MODEL_NAME, "--alias", "champion")
+    from tfx_addons_lab.drift.history import write_drift_history
+
+    doc = write_drift_history(
+        str(out / "metadata.sqlite"),
+        str(out / "drift_history"),
+        pipeline_name=PIPELINE_NAME,
+        registry_uri=registry,
+        model_name=MODEL_NAME,
+    )
+    print(f"\ndrift history: {doc['html_path']}")
+    print(f"served model (TF Serving): {out / 'registry' / 'models.config'}")
     return 0
 
 
