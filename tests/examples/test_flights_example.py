@@ -152,10 +152,9 @@ def test_next_month_is_judged_against_the_rolled_back_champion(flights_run, regi
     assert data["baseline_model"]["id"] == champion_artifact
     assert (Path(gate_report.uri) / "gate_report.html").is_file()
     # a candidate is never its own champion
-    for span, (gate, _) in gates.items():
+    for gate, _ in gates.values():
         model = [a.id for k, a in view.inputs(gate.id) if k == "model"]
         assert not set(model) & {a.id for k, a in view.inputs(gate.id) if k == "baseline_model"}
-    assert prop(gate_report, "passed") in (0, 1)
 
 
 def test_tf_serving_config_serves_the_champion(flights_run, registry):
