@@ -130,7 +130,6 @@ def test_reviewer_approved_that_exact_version_then_rolled_back(registry):
 
 def test_next_month_is_judged_against_the_rolled_back_champion(flights_run, registry):
     """The month after the rollback: Evaluator's and the gate's baseline is the registry champion."""
-    from tfx_addons_lab.mlmd import prop
 
     out, _ = flights_run
     view = metadata_view(out)
