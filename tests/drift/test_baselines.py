@@ -9,6 +9,7 @@ from tfx_addons_lab.drift.baselines import (
     Candidate,
     choose_baseline,
     format_spans,
+    parse_spans,
     side_label,
 )
 from tfx_addons_lab.errors import InvalidInputError
@@ -103,3 +104,16 @@ def test_side_labels():
     assert side_label("train", [0], "statistics 11") == "train (statistics 11)"
     assert side_label("eval") == "eval"
     assert format_spans([]) == ""
+
+
+@pytest.mark.parametrize(
+    "spans",
+    [[2012], [2010, 2011, 2012], [2010, 2012], [-3, -2, -1], [1, 2, 5, 7], [0]],
+)
+def test_parse_spans_inverts_format_spans(spans):
+    assert parse_spans(format_spans(spans)) == sorted(set(spans))
+
+
+@pytest.mark.parametrize("text", ["", "  ", "span 3", "3-1", "1-2-3", "a, b"])
+def test_parse_spans_refuses_what_format_spans_never_writes(text):
+    assert parse_spans(text) is None

@@ -16,13 +16,9 @@ from tfx_addons_lab.textfmt import safe
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--metadata",
-        required=True,
-        metavar="PATH",
-        help="the SQLite ML Metadata file of the pipeline (metadata.sqlite); opened "
-        "read-only, never changed",
-    )
+    from tfx_addons_lab.cli.lineage import add_metadata_argument
+
+    add_metadata_argument(parser)
     parser.add_argument(
         "--pipeline",
         metavar="NAME",

@@ -35,7 +35,8 @@ _SHOW_PROPS = (
 )
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_metadata_argument(parser: argparse.ArgumentParser) -> None:
+    """``--metadata PATH``: the pipeline's SQLite ML Metadata (``lineage``, ``drift-history``)."""
     parser.add_argument(
         "--metadata",
         required=True,
@@ -43,6 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the SQLite ML Metadata file of the pipeline (metadata.sqlite); opened "
         "read-only, never changed",
     )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_metadata_argument(parser)
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument(
         "--registry",

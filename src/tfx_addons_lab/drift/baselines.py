@@ -15,6 +15,7 @@ DriftValidator executor share this logic:
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Hashable, List, Optional, Sequence, Tuple
 
@@ -239,6 +240,24 @@ def format_spans(spans: Sequence[int]) -> str:
         joiner = " to " if spans[0] < 0 else "-"  # "-3 to -1", never "-3--1"
         return f"{spans[0]}{joiner}{spans[-1]}"
     return ", ".join(str(s) for s in spans)
+
+
+def parse_spans(text: str) -> Optional[List[int]]:
+    """The spans of a :func:`format_spans` text (``"2012"``, ``"2010-2012"``, ``"2010, 2012"``,
+    ``"-3 to -1"``); ``None`` for ``""`` (unknown) or a text that is not such a list."""
+    out: List[int] = []
+    for part in (p.strip() for p in str(text).split(",")):
+        if not part:
+            continue
+        m = re.fullmatch(r"(-?\d+)(?:\s*(?: to |-)\s*(-?\d+))?", part)
+        if not m:
+            return None
+        lo = int(m.group(1))
+        hi = int(m.group(2)) if m.group(2) is not None else lo
+        if hi < lo or hi - lo > 100_000:
+            return None
+        out.extend(range(lo, hi + 1))
+    return out or None
 
 
 def side_label(split: str, spans: Sequence[int] = (), fallback: str = "") -> str:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import quote
 
+from tfx_addons_lab.drift.baselines import parse_spans
 from tfx_addons_lab.errors import InvalidInputError
 from tfx_addons_lab.mlmd import all_props, open_sqlite_store, push_outcome
 
@@ -228,7 +229,8 @@ class _Store:
 
 
 def _as_spans(value: Any) -> Optional[List[int]]:
-    """``baseline_spans`` as stored (int, list, ``"[1, 2]"`` or ``"1,2"``) -> ints."""
+    """``baseline_spans`` as stored (``"2010-2012"``, ``"1, 3"``, int, list, ``"[1, 2]"``) -> ints;
+    ``None`` when unknown (then the spans are read through lineage)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -239,10 +241,15 @@ def _as_spans(value: Any) -> Optional[List[int]]:
         return [int(v) for v in value if isinstance(v, (int, float)) and not isinstance(v, bool)]
     if isinstance(value, str):
         text = value.strip()
+        if not text:  # DriftValidator's "unknown (or no baseline)": fall back to lineage
+            return None
+        ranges = parse_spans(text)  # DriftValidator's own format: "2012", "2010-2012", "1, 3"
+        if ranges is not None:
+            return ranges
         try:
             parsed = json.loads(text)
         except ValueError:
-            parsed = [p for p in text.replace(";", ",").split(",") if p.strip()]
+            return None
         if isinstance(parsed, int):
             return [parsed]
         if isinstance(parsed, list):
