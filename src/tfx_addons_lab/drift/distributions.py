@@ -567,26 +567,18 @@ def distribution_from_feature(feature, num_examples: float = 0.0) -> Distributio
 
 
 def _ordered_counts(counts: Dict[str, float]) -> Dict[str, float]:
-    """``counts`` ordered most frequent first, ties by label (unique labels).
+    """``counts`` (unique labels) ordered most frequent first, ties by label.
 
-    TFDV's rank histogram and ``fast_statistics`` already list categories in this order:
-    it is checked with one numpy comparison of the counts and a label comparison at each
-    tie, and the dict is sorted only when the check fails.
+    Two sorts of the labels, no per-category tuple: by label, then (stable) by count
+    descending. NaN counts (malformed statistics) keep the ``(-count, label)`` tuple sort.
     """
-    n = len(counts)
-    if n < 2:
+    if len(counts) < 2:
         return counts
-    c = np.fromiter(counts.values(), dtype=float, count=n)
-    step = c[1:] - c[:-1]
-    if not (step > 0).any() and not np.isnan(c).any():
-        ties = np.flatnonzero(step == 0)
-        if len(ties) == 0:
-            return counts
-        labels = list(counts)
-        if all(labels[i] < labels[i + 1] for i in ties.tolist()):
-            return counts
-    # Sorting (-count, label) tuples orders as the key (-count, label): labels are unique.
-    return {label: -neg for neg, label in sorted([(-v, k) for k, v in counts.items()])}
+    if math.isnan(sum(counts.values())):
+        return {label: -neg for neg, label in sorted([(-v, k) for k, v in counts.items()])}
+    labels = sorted(counts)
+    labels.sort(key=counts.__getitem__, reverse=True)  # stable: equal counts stay by label
+    return {label: counts[label] for label in labels}
 
 
 def _all_histograms(num_stats) -> List[tuple]:
