@@ -137,8 +137,13 @@ def _choose_method(
     return method, threshold
 
 
-def _histogram(b: Distribution, c: Distribution) -> Dict[str, object]:
-    """Small picture data: shares of both sides on common bins/categories."""
+def _histogram(
+    b: Distribution, c: Distribution, cats: Optional[List[str]] = None
+) -> Dict[str, object]:
+    """Small picture data: shares of both sides on common bins/categories.
+
+    ``cats``: categorical only, ``categories_of(b, c)`` when the caller has it.
+    """
     if b.kind == NUMERIC:
         lo = min(v for v in (b.min, c.min) if v is not None)
         hi = max(v for v in (b.max, c.max) if v is not None)
@@ -151,7 +156,8 @@ def _histogram(b: Distribution, c: Distribution) -> Dict[str, object]:
             "baseline": [round(float(s), 6) for s in b.bucket_shares(inner)],
             "current": [round(float(s), 6) for s in c.bucket_shares(inner)],
         }
-    cats = categories_of(b, c)
+    if cats is None:
+        cats = categories_of(b, c)
     pb, pc = b.shares(cats), c.shares(cats)
     # The HISTOGRAM_MAX_CATEGORIES largest shares (ties by label): only categories at or
     # above the k-th largest share can be among them.
@@ -590,6 +596,7 @@ def _finish_feature(
         return fd
     fd.drifted = method.is_drift(fd.value, threshold)
 
+    cats: Optional[List[str]] = None
     if ftype == NUMERIC:
         for side_name, d in (("baseline", b), ("current", c)):
             if d.histogram_type == "STANDARD":
@@ -614,7 +621,9 @@ def _finish_feature(
                     f"{side_name}: categories truncated ({len(d.counts)} of "
                     f"{d.unique or '?'} listed); shares are over the listed ones"
                 )
-        new = [k for k in c.counts if k not in b.counts]
+        # categories_of lists the baseline's categories, then the new current ones.
+        cats = categories_of(b, c)
+        new = cats[len(b.counts) :]
         if new:
             fd.new_categories = new[:MAX_NEW_CATEGORIES_LISTED]
             more = (
@@ -624,7 +633,7 @@ def _finish_feature(
             )
             notes.append(f"{len(new)} categories not in the baseline{more}")
     fd.note = "; ".join(notes)
-    fd.histogram = histogram if histogram is not None else _histogram(b, c)
+    fd.histogram = histogram if histogram is not None else _histogram(b, c, cats)
     fd.baseline = b.summary()
     fd.current = c.summary()
     return fd
