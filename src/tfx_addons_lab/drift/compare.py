@@ -551,14 +551,17 @@ def _decide_feature(
     asked_numeric = asked is not None and NUMERIC in get_method(asked).feature_types
     asked_categorical = asked is not None and CATEGORICAL in get_method(asked).feature_types
     if b.kind == NUMERIC and c.kind == NUMERIC:
-        distinct = sorted(set(b.distinct_values()) | set(c.distinct_values()))
+        # The number of distinct values of both sides (not needed beyond one side's when
+        # that side alone has too many).
+        b_values = b.distinct_values()
+        n_distinct = len(b_values)
+        if n_distinct <= MAX_DISCRETE_VALUES:
+            n_distinct = len(set(b_values).union(c.distinct_values()))
         force_cat = name in config.categorical_features
-        discrete = len(distinct) <= MAX_DISCRETE_VALUES
+        discrete = n_distinct <= MAX_DISCRETE_VALUES
         if force_cat or (discrete and not (asked_numeric and not asked_categorical)):
             if discrete and not force_cat:
-                notes.append(
-                    f"numeric with {len(distinct)} distinct values: compared as categorical"
-                )
+                notes.append(f"numeric with {n_distinct} distinct values: compared as categorical")
             b, c = b.as_categorical(), c.as_categorical()
     elif b.kind != c.kind:  # numeric vs categorical, forced categorical by the config
         b, c = b.as_categorical(), c.as_categorical()

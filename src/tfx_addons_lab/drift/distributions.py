@@ -486,10 +486,18 @@ def feature_name(feature) -> str:
     return feature.name
 
 
-def _type_name(feature) -> str:
-    from tensorflow_metadata.proto.v0 import statistics_pb2
+_TYPE_NAMES: Dict[int, str] = {}
 
-    return statistics_pb2.FeatureNameStatistics.Type.Name(feature.type)
+
+def _type_name(feature) -> str:
+    """The feature's type name (``INT``, ``FLOAT``, ...), from a dict filled on first use."""
+    name = _TYPE_NAMES.get(feature.type)
+    if name is None:
+        from tensorflow_metadata.proto.v0 import statistics_pb2
+
+        name = statistics_pb2.FeatureNameStatistics.Type.Name(feature.type)
+        _TYPE_NAMES[feature.type] = name
+    return name
 
 
 def _pick_histogram(num_stats):
