@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import math
-from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Dict, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -67,6 +69,28 @@ def _dataset(stats, which: str):
     )
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while the features are compared.
+
+    Comparing N features allocates O(N) dicts, lists, arrays and dataclasses, none of them
+    in a reference cycle (reference counting frees them). With the collector on, every 700
+    net allocations start a collection and every so often a full one, which walks every
+    live object of the process; with wide statistics and earlier reports alive that is
+    time quadratic in N (about 0.6 s of 6.7 s at 10,000 features,
+    ``benchmarks/compare_scale.py``). The collector is switched back on at exit only when
+    it was on at entry; garbage cycles made meanwhile (by other threads) are collected then.
+    """
+    was_enabled = gc.isenabled()
+    if was_enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _distributions(dataset) -> Dict[str, Distribution]:
     out: Dict[str, Distribution] = {}
     for f in dataset.features:
@@ -113,8 +137,13 @@ def _choose_method(
     return method, threshold
 
 
-def _histogram(b: Distribution, c: Distribution) -> Dict[str, object]:
-    """Small picture data: shares of both sides on common bins/categories."""
+def _histogram(
+    b: Distribution, c: Distribution, cats: Optional[List[str]] = None
+) -> Dict[str, object]:
+    """Small picture data: shares of both sides on common bins/categories.
+
+    ``cats``: categorical only, ``categories_of(b, c)`` when the caller has it.
+    """
     if b.kind == NUMERIC:
         lo = min(v for v in (b.min, c.min) if v is not None)
         hi = max(v for v in (b.max, c.max) if v is not None)
@@ -127,7 +156,8 @@ def _histogram(b: Distribution, c: Distribution) -> Dict[str, object]:
             "baseline": [round(float(s), 6) for s in b.bucket_shares(inner)],
             "current": [round(float(s), 6) for s in c.bucket_shares(inner)],
         }
-    cats = categories_of(b, c)
+    if cats is None:
+        cats = categories_of(b, c)
     pb, pc = b.shares(cats), c.shares(cats)
     # The HISTOGRAM_MAX_CATEGORIES largest shares (ties by label): only categories at or
     # above the k-th largest share can be among them.
@@ -261,6 +291,20 @@ def compare_statistics(
             config=config.to_dict(),
         )
     base_ds = _dataset(baseline, "baseline")
+    with _gc_paused():
+        return _compare_datasets(base_ds, cur_ds, config, baseline_name, current_name, batch=batch)
+
+
+def _compare_datasets(
+    base_ds,
+    cur_ds,
+    config: DriftConfig,
+    baseline_name: str,
+    current_name: str,
+    *,
+    batch: bool,
+) -> DriftResult:
+    """:func:`compare_statistics` of two ``DatasetFeatureStatistics`` (config validated)."""
     bdists = _distributions(base_ds)
     cdists = _distributions(cur_ds)
     baseline_rows = float(base_ds.num_examples)
@@ -317,7 +361,7 @@ def compare_statistics(
         config=config.to_dict(),
         warnings=warnings,
     )
-    log.debug("drift: %s", report.summary_line())
+    log.debug("drift: %s", report.summary)
     return report
 
 
@@ -507,14 +551,17 @@ def _decide_feature(
     asked_numeric = asked is not None and NUMERIC in get_method(asked).feature_types
     asked_categorical = asked is not None and CATEGORICAL in get_method(asked).feature_types
     if b.kind == NUMERIC and c.kind == NUMERIC:
-        distinct = sorted(set(b.distinct_values()) | set(c.distinct_values()))
+        # The number of distinct values of both sides (not needed beyond one side's when
+        # that side alone has too many).
+        b_values = b.distinct_values()
+        n_distinct = len(b_values)
+        if n_distinct <= MAX_DISCRETE_VALUES:
+            n_distinct = len(set(b_values).union(c.distinct_values()))
         force_cat = name in config.categorical_features
-        discrete = len(distinct) <= MAX_DISCRETE_VALUES
+        discrete = n_distinct <= MAX_DISCRETE_VALUES
         if force_cat or (discrete and not (asked_numeric and not asked_categorical)):
             if discrete and not force_cat:
-                notes.append(
-                    f"numeric with {len(distinct)} distinct values: compared as categorical"
-                )
+                notes.append(f"numeric with {n_distinct} distinct values: compared as categorical")
             b, c = b.as_categorical(), c.as_categorical()
     elif b.kind != c.kind:  # numeric vs categorical, forced categorical by the config
         b, c = b.as_categorical(), c.as_categorical()
@@ -552,6 +599,7 @@ def _finish_feature(
         return fd
     fd.drifted = method.is_drift(fd.value, threshold)
 
+    cats: Optional[List[str]] = None
     if ftype == NUMERIC:
         for side_name, d in (("baseline", b), ("current", c)):
             if d.histogram_type == "STANDARD":
@@ -576,7 +624,9 @@ def _finish_feature(
                     f"{side_name}: categories truncated ({len(d.counts)} of "
                     f"{d.unique or '?'} listed); shares are over the listed ones"
                 )
-        new = [k for k in c.counts if k not in b.counts]
+        # categories_of lists the baseline's categories, then the new current ones.
+        cats = categories_of(b, c)
+        new = cats[len(b.counts) :]
         if new:
             fd.new_categories = new[:MAX_NEW_CATEGORIES_LISTED]
             more = (
@@ -586,7 +636,7 @@ def _finish_feature(
             )
             notes.append(f"{len(new)} categories not in the baseline{more}")
     fd.note = "; ".join(notes)
-    fd.histogram = histogram if histogram is not None else _histogram(b, c)
+    fd.histogram = histogram if histogram is not None else _histogram(b, c, cats)
     fd.baseline = b.summary()
     fd.current = c.summary()
     return fd

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import chain, repeat
+from operator import attrgetter
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -101,10 +102,18 @@ class Distribution:
     nonfinite: float = 0.0
     nonfinite_note: str = ""
     not_evaluable: str = ""
-    # Raw quantile buckets (lo, hi, count) kept to rebuild point masses of discrete features.
+    # Raw quantile buckets (lo, hi, count) kept to rebuild point masses of discrete features
+    # (set when the distribution is built by hand; see _bucket_rows).
     _raw_buckets: List[tuple] = field(default_factory=list, repr=False)
-    # The same buckets as an (n, 3) float array when built from statistics (else None).
+    # The raw buckets as an (n, 3) float array when built from statistics (else None); then
+    # no per-bucket Python tuple is kept and _raw_buckets stays empty.
     _raw_array: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
+
+    def _bucket_rows(self) -> List[tuple]:
+        """The raw buckets ``(lo, hi, count)`` as float triples (from ``_raw_array`` if set)."""
+        if self._raw_array is not None and not self._raw_buckets:
+            return [tuple(r) for r in self._raw_array.tolist()]
+        return self._raw_buckets
 
     # ------------------------------------------------------------------ numeric helpers
     @property
@@ -126,7 +135,7 @@ class Distribution:
             return bool(np.isfinite(bounds).all() and (bounds == np.floor(bounds)).all()) and all(
                 math.isfinite(v) and float(v).is_integer() for v in ends
             )
-        vals = [v for lo, hi, c in self._raw_buckets for v in (lo, hi)]
+        vals = [v for lo, hi, c in self._bucket_rows() for v in (lo, hi)]
         if not vals and len(self.cdf_x):
             vals = list(self.cdf_x)
         vals += [v for v in (self.min, self.max) if v is not None]
@@ -138,7 +147,7 @@ class Distribution:
         if arr is not None:
             vals = set(np.unique(arr[arr[:, 2] > 0, :2]).tolist())
         else:
-            vals = {float(v) for lo, hi, c in self._raw_buckets if c > 0 for v in (lo, hi)}
+            vals = {float(v) for lo, hi, c in self._bucket_rows() if c > 0 for v in (lo, hi)}
         if self.min is not None and self.count > 0:
             vals.add(float(self.min))
         if self.max is not None and self.count > 0:
@@ -191,7 +200,7 @@ class Distribution:
         if self.kind != NUMERIC:
             return self
         masses: Dict[float, float] = {}
-        for lo, hi, c in self._raw_buckets:
+        for lo, hi, c in self._bucket_rows():
             if c <= 0:
                 continue
             v = float(lo) if lo == hi else float(hi)
@@ -341,45 +350,69 @@ def mean_matched_tails(
 
 
 def _mean_matched_tails(out: List[tuple], arr, mean, std, vmin, vmax):
-    """:func:`mean_matched_tails` on a list of float triples (modified in place) and, when
-    the caller has it, the same triples as an (n, 3) float array ``arr``."""
-    tails: Dict[str, float] = {}
-    if len(out) < 3 or not math.isfinite(mean):
-        return out, tails
+    """:func:`mean_matched_tails` on a list of float triples and, when the caller has it,
+    the same triples as an (n, 3) float array ``arr``."""
     if arr is None:
         arr = np.array(out, dtype=float).reshape(-1, 3)
+    shaped, tails = _mean_matched_tails_array(arr, mean, std, vmin, vmax)
+    if not tails:
+        return out, tails
+    return [tuple(r) for r in shaped.tolist()], tails
+
+
+def _with_points(arr: np.ndarray, points: Sequence[tuple]) -> np.ndarray:
+    """``arr`` with each ``(index, (lo, hi, count))`` row inserted before ``index``
+    (indices of ``arr``, in increasing order)."""
+    parts, start = [], 0
+    for at, row in points:
+        parts.extend((arr[start:at], np.array([row], dtype=float)))
+        start = at
+    parts.append(arr[start:])
+    return np.concatenate(parts)
+
+
+def _mean_matched_tails_array(arr: np.ndarray, mean, std, vmin, vmax):
+    """:func:`mean_matched_tails` on buckets as an (n, 3) float array (not modified).
+
+    Returns ``(shaped array, tail_means)``; the shaped array is ``arr`` itself when no tail
+    is reshaped.
+    """
+    tails: Dict[str, float] = {}
+    if len(arr) < 3 or not math.isfinite(mean):
+        return arr, tails
     lows, highs, counts = arr[:, 0], arr[:, 1], arr[:, 2]
     total = float(counts.sum())
     if total <= 0 or not (np.all(np.isfinite(lows)) and np.all(np.isfinite(highs))):
-        return out, tails
+        return arr, tails
     nonempty = np.nonzero(counts > 0)[0]
     if len(nonempty) < 3:
-        return out, tails
+        return arr, tails
     i_lo, i_hi = int(nonempty[0]), int(nonempty[-1])
     vmin = float(lows.min()) if vmin is None else float(vmin)
     vmax = float(highs.max()) if vmax is None else float(vmax)
-    solved = _two_moment_tails(out, i_lo, i_hi, float(mean), float(std), vmin, vmax, arr)
+    # Only the two outer non-empty buckets are read as Python floats.
+    rows = {i: tuple(arr[i].tolist()) for i in (i_lo, i_hi)}
+    solved = _two_moment_tails(rows, i_lo, i_hi, float(mean), float(std), vmin, vmax, arr)
     if solved is not None:
         mh, ml = solved
-        a_h, _, c_h = out[i_hi]
-        lo_l, a_l, c_l = out[i_lo]
-        # Keep the order of the list: the extreme point goes outside the uniform part.
-        reshaped = list(out)
+        a_h, _, c_h = rows[i_hi]
+        lo_l, a_l, c_l = rows[i_lo]
+        # Keep the order of the rows: the extreme point goes outside the uniform part.
+        reshaped = arr.copy()
         reshaped[i_hi] = (a_h, max(2.0 * mh - a_h, a_h), c_h - 1.0)
         reshaped[i_lo] = (min(2.0 * ml - a_l, a_l), a_l, c_l - 1.0)
-        reshaped.insert(i_hi + 1, (vmax, vmax, 1.0))
-        reshaped.insert(i_lo, (vmin, vmin, 1.0))
-        return reshaped, {"low": ml, "high": mh}
+        points = [(i_lo, (vmin, vmin, 1.0)), (i_hi + 1, (vmax, vmax, 1.0))]
+        return _with_points(reshaped, points), {"low": ml, "high": mh}
     residual = float(total * mean - np.sum(counts * 0.5 * (lows + highs)))
     # Ignore float noise: a residual below 1e-9 of the value range is no information.
     span = float(highs.max() - lows.min())
     if span <= 0 or abs(residual) <= 1e-9 * span * total:
-        return out, tails
+        return arr, tails
     side = "high" if residual < 0 else "low"
     i = i_hi if side == "high" else i_lo
-    lo, hi, c = out[i]
+    lo, hi, c = rows[i]
     if hi <= lo:
-        return out, tails
+        return arr, tails
     edge = lo if side == "high" else hi  # the inner edge of the tail bucket
     extreme = hi if side == "high" else lo
     exact_end = vmax if side == "high" else vmin
@@ -393,12 +426,14 @@ def _mean_matched_tails(out: List[tuple], arr, mean, std, vmin, vmax):
         n_uniform = c
     m = min(max(m, min(edge, 0.5 * (edge + extreme))), max(edge, 0.5 * (edge + extreme)))
     other = 2.0 * m - edge
-    shaped = (edge, other, n_uniform) if side == "high" else (other, edge, n_uniform)
-    out[i] = shaped
+    reshaped = arr.copy()
+    reshaped[i] = (edge, other, n_uniform) if side == "high" else (other, edge, n_uniform)
     if keep_extreme:
-        out.insert(i + 1 if side == "high" else i, (extreme, extreme, 1.0))
+        reshaped = _with_points(
+            reshaped, [(i + 1 if side == "high" else i, (extreme, extreme, 1.0))]
+        )
     tails[side] = m
-    return out, tails
+    return reshaped, tails
 
 
 def _interp_runs(q, knots, values, side, below, above) -> np.ndarray:
@@ -451,10 +486,18 @@ def feature_name(feature) -> str:
     return feature.name
 
 
-def _type_name(feature) -> str:
-    from tensorflow_metadata.proto.v0 import statistics_pb2
+_TYPE_NAMES: Dict[int, str] = {}
 
-    return statistics_pb2.FeatureNameStatistics.Type.Name(feature.type)
+
+def _type_name(feature) -> str:
+    """The feature's type name (``INT``, ``FLOAT``, ...), from a dict filled on first use."""
+    name = _TYPE_NAMES.get(feature.type)
+    if name is None:
+        from tensorflow_metadata.proto.v0 import statistics_pb2
+
+        name = statistics_pb2.FeatureNameStatistics.Type.Name(feature.type)
+        _TYPE_NAMES[feature.type] = name
+    return name
 
 
 def _pick_histogram(num_stats):
@@ -486,11 +529,23 @@ def distribution_from_feature(feature, num_examples: float = 0.0) -> Distributio
     if which == "string_stats":
         ss = feature.string_stats
         cs = ss.common_stats
-        if len(ss.rank_histogram.buckets):
-            pairs = [(b.label, float(b.sample_count)) for b in ss.rank_histogram.buckets]
+        rank = ss.rank_histogram.buckets
+        if len(rank):
+            counts = {b.label: b.sample_count for b in rank}
+            n_listed = len(rank)
         else:
-            pairs = [(tv.value, float(tv.frequency)) for tv in ss.top_values]
-        counts = _sorted_counts(pairs)
+            counts = {tv.value: tv.frequency for tv in ss.top_values}
+            n_listed = len(ss.top_values)
+        if len(counts) != n_listed:  # repeated labels: their counts add up
+            pairs = (
+                [(b.label, b.sample_count) for b in rank]
+                if len(rank)
+                else [(tv.value, tv.frequency) for tv in ss.top_values]
+            )
+            counts = {}
+            for label, c in pairs:
+                counts[label] = counts.get(label, 0.0) + c
+        counts = _ordered_counts(counts)
         n_values = float(cs.tot_num_values or cs.num_non_missing)
         listed = float(sum(counts.values()))
         truncated = listed + 1e-9 < n_values or (ss.unique and ss.unique > len(counts))
@@ -519,15 +574,19 @@ def distribution_from_feature(feature, num_examples: float = 0.0) -> Distributio
     )
 
 
-def _sorted_counts(pairs: List[tuple]) -> Dict[str, float]:
-    """``label -> count`` (repeated labels summed), most frequent first, ties by label."""
-    counts: Dict[str, float] = dict(pairs)
-    if len(counts) != len(pairs):
-        counts = {}
-        for label, c in pairs:
-            counts[label] = counts.get(label, 0.0) + c
-    # Sorting (-count, label) tuples orders as the key (-count, label): labels are unique.
-    return {label: -neg for neg, label in sorted([(-c, k) for k, c in counts.items()])}
+def _ordered_counts(counts: Dict[str, float]) -> Dict[str, float]:
+    """``counts`` (unique labels) ordered most frequent first, ties by label.
+
+    Two sorts of the labels, no per-category tuple: by label, then (stable) by count
+    descending. NaN counts (malformed statistics) keep the ``(-count, label)`` tuple sort.
+    """
+    if len(counts) < 2:
+        return counts
+    if math.isnan(sum(counts.values())):
+        return {label: -neg for neg, label in sorted([(-v, k) for k, v in counts.items()])}
+    labels = sorted(counts)
+    labels.sort(key=counts.__getitem__, reverse=True)  # stable: equal counts stay by label
+    return {label: counts[label] for label in labels}
 
 
 def _all_histograms(num_stats) -> List[tuple]:
@@ -629,30 +688,22 @@ def _numeric_distribution(feature, name: str, ptype: str, num_examples: float) -
     cs = ns.common_stats
     hist, htype = _pick_histogram(ns)
     nan = float(hist.num_nan) if hist is not None else 0.0
-    buckets: List[tuple] = []
-    arr = np.zeros((0, 3))
-    if hist is not None and len(hist.buckets):
-        arr = np.array(
-            [(b.low_value, b.high_value, b.sample_count) for b in hist.buckets], dtype=float
-        )
-        arr[:, 2] = np.where(arr[:, 2] < 0.0, 0.0, arr[:, 2])  # negative counts: 0
-        lo, hi = arr[:, 0], arr[:, 1]
-        if len(arr) > 1 and np.any((lo[1:] < lo[:-1]) | ((lo[1:] == lo[:-1]) & (hi[1:] < hi[:-1]))):
-            arr = arr[np.lexsort((arr[:, 1], arr[:, 0]))]  # stable: sorted by (lo, hi)
-        buckets = list(zip(arr[:, 0].tolist(), arr[:, 1].tolist(), arr[:, 2].tolist(), strict=True))
-    buckets_read = buckets
+    arr = _read_buckets(hist.buckets) if hist is not None else np.zeros((0, 3))
     # NaN values inside tf.Examples are in tot_num_values and in the histogram's num_nan:
     # they are missing values, not part of the distribution.
     count = max(float(cs.tot_num_values or cs.num_non_missing) - nan, 0.0)
-    if count <= 0 and buckets:
-        count = float(sum(c for _, _, c in buckets))
+    if count <= 0 and len(arr):
+        count = float(sum(arr[:, 2].tolist()))
     moments = (float(ns.mean), float(ns.std_dev), float(ns.min), float(ns.max))
     has_nonfinite = count > 0 and (
         not all(math.isfinite(v) for v in moments) or not np.isfinite(arr[:, :2]).all()
     )
     nonfinite, nonfinite_note, not_evaluable = 0.0, "", ""
     mean, std, vmin, vmax = moments
+    # Per-bucket tuples only where the rare infinite-value path needs them.
+    buckets: List[tuple] = []
     if has_nonfinite:
+        buckets = [tuple(r) for r in arr.tolist()]
         buckets, nonfinite, how, not_evaluable = _finite_part(buckets, count, ns)
         finite_total = float(sum(c for _, _, c in buckets))
         if not not_evaluable:
@@ -672,18 +723,15 @@ def _numeric_distribution(feature, name: str, ptype: str, num_examples: float) -
                 vmin = min(lo for lo, _, c in buckets if c > 0)
                 vmax = max(hi for _, hi, c in buckets if c > 0)
                 nonfinite_note += ", finite mean/std estimated from the histogram"
-    raw = buckets
     tails: Dict[str, float] = {}
     xs = ps = np.zeros(0)
-    if buckets is not buckets_read:  # infinite values were taken out
+    if has_nonfinite:  # infinite values were taken out
         arr = np.array(buckets, dtype=float).reshape(-1, 3)
     total = float(np.cumsum(arr[:, 2])[-1]) if len(arr) else 0.0
     if total > 0 and not not_evaluable:
         shaped = arr
         if cs.num_non_missing > 0 and not has_nonfinite:
-            out, tails = _mean_matched_tails(list(buckets), arr, mean, std, vmin, vmax)
-            if tails:
-                shaped = np.array(out, dtype=float).reshape(-1, 3)
+            shaped, tails = _mean_matched_tails_array(arr, mean, std, vmin, vmax)
         xs, ps = _cdf_knots(shaped, total)
     has_values = count > 0 and not not_evaluable
     return Distribution(
@@ -706,9 +754,30 @@ def _numeric_distribution(feature, name: str, ptype: str, num_examples: float) -
         nonfinite=nonfinite,
         nonfinite_note=nonfinite_note,
         not_evaluable=not_evaluable,
-        _raw_buckets=raw,
         _raw_array=arr,
     )
+
+
+_BUCKET_FIELDS = attrgetter("low_value", "high_value", "sample_count")
+
+
+def _read_buckets(buckets) -> np.ndarray:
+    """Histogram buckets as an ``(n, 3)`` float array ``(lo, hi, count)`` sorted by (lo, hi).
+
+    Read with one pass over the repeated field into a flat preallocated array (no
+    per-bucket tuple is kept); negative counts become 0.
+    """
+    n = len(buckets)
+    if n == 0:
+        return np.zeros((0, 3))
+    arr = np.fromiter(
+        chain.from_iterable(map(_BUCKET_FIELDS, buckets)), dtype=float, count=3 * n
+    ).reshape(n, 3)
+    np.maximum(arr[:, 2], 0.0, out=arr[:, 2])  # negative counts: 0 (NaN kept as read)
+    lo, hi = arr[:, 0], arr[:, 1]
+    if n > 1 and np.any((lo[1:] < lo[:-1]) | ((lo[1:] == lo[:-1]) & (hi[1:] < hi[:-1]))):
+        arr = arr[np.lexsort((arr[:, 1], arr[:, 0]))]  # stable: sorted by (lo, hi)
+    return arr
 
 
 def _cdf_knots(shaped: np.ndarray, total: float):

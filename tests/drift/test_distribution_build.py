@@ -1,0 +1,111 @@
+"""Building distributions from statistics protos: category order, bucket reading, GC state."""
+
+from __future__ import annotations
+
+import gc
+import random
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tensorflow_metadata.proto.v0 import statistics_pb2
+
+from tfx_addons_lab.drift import compare_statistics
+from tfx_addons_lab.drift.distributions import _ordered_counts, distribution_from_feature
+
+
+def _reference_order(counts):
+    """Most frequent first, ties by label: the (-count, label) sort."""
+    return [(k, -neg) for neg, k in sorted((-v, k) for k, v in counts.items())]
+
+
+labels = st.text(alphabet="abcxyz019", min_size=1, max_size=4)
+count_maps = st.dictionaries(labels, st.sampled_from([1.0, 2.0, 3.0, 7.5, 100.0]), max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(count_maps, st.sampled_from(["as_given", "tfdv", "sorted", "shuffled"]), st.randoms())
+def test_ordered_counts_matches_the_reference_sort(counts, order, rnd):
+    items = list(counts.items())
+    if order == "tfdv":  # TFDV: count descending, equal counts by label descending
+        items.sort(key=lambda kv: kv[0], reverse=True)
+        items.sort(key=lambda kv: kv[1], reverse=True)
+    elif order == "sorted":
+        items = _reference_order(counts)
+    elif order == "shuffled":
+        rnd.shuffle(items)
+    assert list(_ordered_counts(dict(items)).items()) == _reference_order(counts)
+
+
+def _string_feature(pairs, unique=None):
+    f = statistics_pb2.FeatureNameStatistics(type=statistics_pb2.FeatureNameStatistics.STRING)
+    f.path.step.append("s")
+    ss = f.string_stats
+    total = sum(c for _, c in pairs)
+    ss.common_stats.num_non_missing = int(total)
+    ss.common_stats.tot_num_values = int(total)
+    ss.unique = unique or len({label for label, _ in pairs})
+    for rank, (label, c) in enumerate(pairs):
+        ss.rank_histogram.buckets.add(low_rank=rank, high_rank=rank, label=label, sample_count=c)
+    return f
+
+
+def test_rank_histogram_in_any_order_gives_the_same_categories():
+    pairs = [("b", 5.0), ("a", 5.0), ("d", 2.0), ("c", 2.0), ("e", 9.0)]
+    expected = [("e", 9.0), ("a", 5.0), ("b", 5.0), ("c", 2.0), ("d", 2.0)]
+    rng = random.Random(3)
+    for _ in range(10):
+        rng.shuffle(pairs)
+        d = distribution_from_feature(_string_feature(pairs), 23)
+        assert list(d.counts.items()) == expected
+        assert not d.truncated and d.count == 23
+
+
+def test_repeated_labels_add_up():
+    d = distribution_from_feature(_string_feature([("a", 2.0), ("b", 3.0), ("a", 4.0)]), 9)
+    assert list(d.counts.items()) == [("a", 6.0), ("b", 3.0)]
+
+
+def _numeric_feature(buckets):
+    f = statistics_pb2.FeatureNameStatistics(type=statistics_pb2.FeatureNameStatistics.FLOAT)
+    f.path.step.append("x")
+    ns = f.num_stats
+    n = sum(max(c, 0.0) for _, _, c in buckets)
+    ns.common_stats.num_non_missing = int(n)
+    ns.common_stats.tot_num_values = int(n)
+    h = ns.histograms.add(type=statistics_pb2.Histogram.QUANTILES)
+    for lo, hi, c in buckets:
+        h.buckets.add(low_value=lo, high_value=hi, sample_count=c)
+    ns.min = min(lo for lo, _, _ in buckets)
+    ns.max = max(hi for _, hi, _ in buckets)
+    # The mean of the bucket midpoints and a max beyond the top bucket: no tail reshaping,
+    # the CDF is the buckets' own.
+    ns.mean = sum(max(c, 0.0) * 0.5 * (lo + hi) for lo, hi, c in buckets) / n
+    ns.std_dev = 1.0
+    return f
+
+
+def test_quantile_buckets_read_sorted_with_negative_counts_as_zero():
+    buckets = [(0.0, 1.0, 2.0), (1.0, 1.0, 3.0), (1.0, 4.0, 5.0), (4.0, 6.0, -1.0)]
+    ordered = distribution_from_feature(_numeric_feature(buckets), 10)
+    shuffled = distribution_from_feature(_numeric_feature(buckets[::-1]), 10)
+    for d in (ordered, shuffled):
+        np.testing.assert_array_equal(d.cdf_x, [0.0, 1.0, 1.0, 4.0, 6.0])
+        np.testing.assert_allclose(d.cdf_p, [0.0, 0.2, 0.5, 1.0, 1.0], atol=1e-15)
+        assert d._raw_array.tolist() == sorted([lo, hi, max(c, 0.0)] for lo, hi, c in buckets)
+        assert not d.tail_means and not d.nonfinite_note
+        assert d.distinct_values() == [0.0, 1.0, 4.0, 6.0]  # bucket bounds, min and max
+        # (0, 1] counts for 1, [1, 1] is 1, (1, 4] counts for 4; ties by value.
+        assert list(d.as_categorical().counts.items()) == [("1", 5.0), ("4", 5.0)]
+
+
+def test_compare_statistics_restores_the_garbage_collector_state(synthetic_stats):
+    base, cur = synthetic_stats
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            compare_statistics(base, cur)
+            assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
