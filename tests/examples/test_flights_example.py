@@ -49,13 +49,15 @@ def registry(flights_run):
 
 
 def _span_of_run(view, execution) -> int:
-    """The span of the Examples a run's execution consumed (directly or via statistics)."""
+    """The span a run's execution worked on: its Examples' span, or its drift report's."""
     from tfx_addons_lab.mlmd import prop
 
-    for _, art in view.inputs(execution.id):
+    for key, art in view.inputs(execution.id):
         if view.artifact_type(art) == "Examples":
             return int(prop(art, "span"))
-    raise AssertionError(f"execution {execution.id} consumed no Examples")
+        if key == "drift_report":
+            return int(prop(art, "current_span"))
+    raise AssertionError(f"execution {execution.id} consumed no Examples and no drift report")
 
 
 def _gate_runs(view):

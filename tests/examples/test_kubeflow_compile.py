@@ -85,10 +85,22 @@ def test_flights_compiles_for_kubeflow(tmp_path):
 
 def test_registry_champion_resolver_says_how_to_compile_for_kubeflow(tmp_path):
     """Without kubeflow=True the champion is a custom resolver strategy: the error names the fix."""
+    from examples.penguin.pipeline import create_pipeline
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "penguins.csv").write_text("species,culmen_length_mm\n0,1.0\n")
+    pipeline = create_pipeline(str(tmp_path / "out"), data_root=str(data))
+    with pytest.raises(TypeError, match=r"use registry_champion_resolver\(\.\.\., kubeflow=True\)"):
+        _compile(pipeline, tmp_path / "penguin.json")
+
+
+def test_flights_span_baseline_says_how_to_compile_for_kubeflow(tmp_path):
+    """The flights example's local baseline (previous_span) is a custom strategy too."""
     from examples.flights.pipeline import create_pipeline
 
     pipeline = create_pipeline(str(tmp_path / "out"), str(tmp_path / "data"))
-    with pytest.raises(TypeError, match=r"use registry_champion_resolver\(\.\.\., kubeflow=True\)"):
+    with pytest.raises(TypeError, match=r"mode='previous_run'\) there"):
         _compile(pipeline, tmp_path / "flights.json")
 
 
