@@ -288,6 +288,16 @@ def _sum(x: np.ndarray) -> float:
     return float(np.add.reduceat(x, [0])[0]) if len(x) else 0.0
 
 
+def _rel_entr(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``scipy.special.rel_entr`` for shares (``x >= 0``, ``y > 0`` wherever ``x > 0``):
+    ``x * log(x / y)``, 0 where ``x == 0``. The same formula as scipy's; written here because
+    importing ``scipy.special`` (it pulls in scipy.linalg and scipy.sparse) costs ~0.14 s,
+    a quarter of the CLI's whole run on small inputs (issue 14). Checked against scipy's
+    ``jensenshannon`` in tests/drift/test_scipy_methods.py."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(x > 0, x * np.log(x / y), 0.0)
+
+
 def js_distance(p: np.ndarray, q: np.ndarray) -> float:
     """Jensen-Shannon distance, base 2: ``scipy.spatial.distance.jensenshannon(p, q, base=2)``.
 
@@ -295,13 +305,11 @@ def js_distance(p: np.ndarray, q: np.ndarray) -> float:
     with scipy's formula (``rel_entr``); a divergence that rounding makes slightly negative
     (nearly equal shares) counts as 0, where scipy returns NaN.
     """
-    from scipy.special import rel_entr
-
     p, q = np.asarray(p, float), np.asarray(q, float)
     p = p / _sum(p)
     q = q / _sum(q)
     m = (p + q) / 2.0
-    js = _sum(rel_entr(p, m)) + _sum(rel_entr(q, m))
+    js = _sum(_rel_entr(p, m)) + _sum(_rel_entr(q, m))
     js /= np.log(2.0)
     return float(np.sqrt(max(js, 0.0) / 2.0))
 
@@ -661,14 +669,12 @@ def _psi_kernel(p, q, seg) -> np.ndarray:
 
 
 def _js_kernel(p, q, seg) -> np.ndarray:
-    from scipy.special import rel_entr
-
     from tfx_addons_lab.drift.batch import segment_sum
 
     p = p / segment_sum(p, seg)[seg.ids]
     q = q / segment_sum(q, seg)[seg.ids]
     m = (p + q) / 2.0
-    js = segment_sum(rel_entr(p, m), seg) + segment_sum(rel_entr(q, m), seg)
+    js = segment_sum(_rel_entr(p, m), seg) + segment_sum(_rel_entr(q, m), seg)
     js /= np.log(2.0)
     return np.sqrt(np.maximum(js, 0.0) / 2.0)
 
