@@ -107,6 +107,62 @@ def test_sketched_ks_and_wasserstein_match_scipy_on_raw_rows(tmp_path, seed):
         assert abs(ws.feature(col).value - ref) <= 0.02, col
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_wide_file_budget_compacts_within_the_contract(tmp_path, seed):
+    """Past its share of kept_values (a wide file) a column goes to the compactor: the 0.02
+    contract against scipy, flagged as sketched, the exact fields still exact."""
+    a, b = _heavy_frames(seed, 40_000)
+    a.loc[::9, "rounded"] = np.nan
+    pa_, pb = _write(tmp_path, "a.csv", a), _write(tmp_path, "b.csv", b)
+    # 6 numeric columns share 6 kept values: MIN_KEPT each, then the compactor.
+    sa = streaming_statistics_from_csv(pa_, kept_values=6, distinct_values=0, block_size=1 << 16)
+    sb = streaming_statistics_from_csv(pb, kept_values=6, distinct_values=0, block_size=1 << 16)
+    assert sorted(sa.sketched) == sorted(a.columns)
+    feats = _features(sa.statistics)
+    assert any(c.name == APPROXIMATE for c in feats["cauchy"].custom_stats)
+    ks = compare_statistics(sa.statistics, sb.statistics, DriftConfig(numeric_method="ks"))
+    ws = compare_statistics(sa.statistics, sb.statistics, DriftConfig(numeric_method="wasserstein"))
+    for col in a.columns:
+        x, y = a[col].dropna().to_numpy(float), b[col].to_numpy(float)
+        assert abs(ks.feature(col).statistic - stats.ks_2samp(x, y).statistic) <= 0.02, col
+        ns = feats[col].num_stats
+        assert ns.common_stats.num_non_missing == len(x), col
+        assert ns.min == x.min() and ns.max == x.max(), col
+        for h in ns.histograms:
+            assert sum(b.sample_count for b in h.buckets) == pytest.approx(len(x)), col
+        if col in ("cauchy", "pareto", "lognormal"):
+            continue  # no finite variance: scipy's normalised distance is not a reference
+        ref = stats.wasserstein_distance(x, y) / np.std(x)
+        assert abs(ws.feature(col).value - ref) <= 0.02, col
+
+
+def test_wide_budget_counted_column_outgrowing_distinct_values_compacts(tmp_path):
+    """A counted column of a wide file that outgrows distinct_values continues in the
+    compactor (not tfx_bsl's sketch) with every count carried over."""
+    rng = np.random.default_rng(3)
+    n = 20_000
+    x = np.where(np.arange(n) < n // 2, rng.integers(0, 5, n), rng.normal(0, 1, n).round(3))
+    path = _write(tmp_path, "late.csv", pd.DataFrame({"x": x}))
+    result = streaming_statistics_from_csv(
+        path, kept_values=1, distinct_values=50, block_size=1 << 14
+    )
+    assert result.sketched == ["x"]
+    ns = _features(result.statistics)["x"].num_stats
+    for h in ns.histograms:
+        assert sum(b.sample_count for b in h.buckets) == pytest.approx(n)
+    assert abs(np.mean(x <= ns.median) - 0.5) <= 0.01
+
+
+def test_wide_budget_leaves_small_and_counted_columns_exact(mixed_csv):
+    """A budget below the file's values still writes the in-memory proto for columns that fit
+    MIN_KEPT or DISTINCT_VALUES (the ints, flags and zeros of the mixed file are counted)."""
+    tight = streaming_statistics_from_csv(mixed_csv, name="m", kept_values=1)
+    loose = streaming_statistics_from_csv(mixed_csv, name="m")
+    a, b = _features(tight.statistics), _features(loose.statistics)
+    for name in ("ints", "flags", "text", "nothing"):
+        assert a[name] == b[name], name
+
+
 def test_counted_columns_are_exactly_the_in_memory_statistics(tmp_path):
     """Past the kept values, a column of few distinct values is counted value by value: the
     proto is still the in-memory engine's (histograms, median), whatever the row count."""
