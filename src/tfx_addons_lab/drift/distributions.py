@@ -108,6 +108,8 @@ class Distribution:
     # The raw buckets as an (n, 3) float array when built from statistics (else None); then
     # no per-bucket Python tuple is kept and _raw_buckets stays empty.
     _raw_array: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
+    # distinct_values() computed ahead for many features at once (distributions_from_features).
+    _distinct: Optional[List[float]] = field(default=None, repr=False, compare=False)
 
     def _bucket_rows(self) -> List[tuple]:
         """The raw buckets ``(lo, hi, count)`` as float triples (from ``_raw_array`` if set)."""
@@ -143,6 +145,8 @@ class Distribution:
 
     def distinct_values(self) -> List[float]:
         """Numeric: the distinct values seen among the histogram boundaries (sorted)."""
+        if self._distinct is not None:
+            return list(self._distinct)
         arr = self._raw_array
         if arr is not None:
             vals = set(np.unique(arr[arr[:, 2] > 0, :2]).tolist())
@@ -848,7 +852,13 @@ def _numeric_batch(pending, num_examples: float) -> List[Optional[Distribution]]
     ``(lo, hi, count)``; each step mirrors :func:`_mean_matched_tails_array` and
     :func:`_cdf_knots` with per-feature vectors instead of scalars.
     """
-    from tfx_addons_lab.drift.batch import Segments, segment_max, segment_min, segment_sum
+    from tfx_addons_lab.drift.batch import (
+        Segments,
+        segment_max,
+        segment_min,
+        segment_sum,
+        segment_unique,
+    )
 
     n = len(pending)
     # Per-feature scalars from the protos.
@@ -1002,6 +1012,19 @@ def _numeric_batch(pending, num_examples: float) -> List[Optional[Distribution]]
     if n > 1:
         np.cumsum(slen[:-1], out=sstart[1:])
 
+    # --- Distribution.distinct_values: boundaries of non-empty buckets, min and max.
+    full = np.arange(n, dtype=np.intp)
+    used = counts > 0
+    distinct = segment_unique(
+        Segments(
+            np.concatenate([lows[used], highs[used], vmin, vmax]),
+            np.concatenate([rid[used], rid[used], full, full]),
+            full,
+            None,
+        )
+    )
+    distinct_lists = [v.tolist() for v in distinct.split()]
+
     # --- CDF knots (_cdf_knots): per row a (lo, cum_before / total) slot, kept for a
     # feature's first row (the start, p = 0) and at a gap, and a (hi, cum / total) slot.
     lo, hi, c = shaped[:, 0], shaped[:, 1], shaped[:, 2]
@@ -1055,6 +1078,7 @@ def _numeric_batch(pending, num_examples: float) -> List[Optional[Distribution]]
                 min=float(vmin[k]),
                 max=float(vmax[k]),
                 _raw_array=arr,
+                _distinct=distinct_lists[k],
             )
         )
     return out
