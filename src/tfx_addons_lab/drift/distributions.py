@@ -896,7 +896,7 @@ def _numeric_batch(pending, num_examples: float) -> List[Optional[Distribution]]
     # --- tails (_mean_matched_tails_array): features with >= 3 rows and >= 3 non-empty ones.
     nonempty = counts > 0
     n_nonempty = segment_sum(nonempty.astype(float), rseg)
-    big = np.iinfo(np.intp).max
+    big = len(rows)  # past every row index: "no non-empty row"
     i_lo = segment_min(np.where(nonempty, pos, big).astype(float), rseg, 0.0).astype(np.intp)
     i_hi = segment_max(np.where(nonempty, pos, -1).astype(float), rseg, 0.0).astype(np.intp)
     can = take & (nrow >= 3) & (n_nonempty >= 3)
