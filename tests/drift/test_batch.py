@@ -389,3 +389,51 @@ def test_js_of_nearly_equal_shares_is_finite_and_bitwise_equal_in_batch():
         else:
             assert abs(ref**2 - value**2) <= 1e-15
     assert scipy_nan > 0  # the case this guards against does occur
+
+
+# ------------------------------------------------- distributions built together (batch)
+def assert_same_distributions(dataset):
+    """``distributions_from_features`` equals ``distribution_from_feature`` per feature."""
+    from tfx_addons_lab.drift.distributions import (
+        distribution_from_feature,
+        distributions_from_features,
+    )
+
+    got = distributions_from_features(dataset.features, dataset.num_examples)
+    ref = [distribution_from_feature(f, dataset.num_examples) for f in dataset.features]
+    assert len(got) == len(ref)
+    for g, r in zip(got, ref, strict=True):
+        assert_same(g.summary(), r.summary(), g.name)
+        assert (g.counts, g.truncated, g.unique) == (r.counts, r.truncated, r.unique)
+        assert (g.nonfinite_note, g.not_evaluable) == (r.nonfinite_note, r.not_evaluable)
+        assert_same(g.tail_means, r.tail_means, f"{g.name}.tail_means")
+        assert_same(g.cdf_x.tolist(), r.cdf_x.tolist(), f"{g.name}.cdf_x")
+        assert_same(g.cdf_p.tolist(), r.cdf_p.tolist(), f"{g.name}.cdf_p")
+        assert_same(g.distinct_values(), r.distinct_values(), f"{g.name}.distinct")
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(pair=statistics_pair())
+def test_distributions_built_together_equal_one_by_one(pair):
+    for stats in pair:
+        assert_same_distributions(stats.datasets[0])
+
+
+def test_edge_distributions_built_together_equal_one_by_one():
+    for stats in _edge_pair():
+        assert_same_distributions(stats.datasets[0])
+    # Heavy tails (both tails solved from mean and std; one tail from the mean only).
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame(
+        {
+            "lognormal": rng.lognormal(0.0, 1.5, 5000),
+            "normal": rng.normal(0.0, 1.0, 5000),
+            "pareto": rng.pareto(1.5, 5000),
+            "gapped": np.concatenate([rng.uniform(0, 1, 2500), rng.uniform(10, 11, 2500)]),
+        }
+    )
+    assert_same_distributions(fast_statistics_from_dataframe(df).datasets[0])

@@ -108,6 +108,8 @@ class Distribution:
     # The raw buckets as an (n, 3) float array when built from statistics (else None); then
     # no per-bucket Python tuple is kept and _raw_buckets stays empty.
     _raw_array: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
+    # distinct_values() computed ahead for many features at once (distributions_from_features).
+    _distinct: Optional[List[float]] = field(default=None, repr=False, compare=False)
 
     def _bucket_rows(self) -> List[tuple]:
         """The raw buckets ``(lo, hi, count)`` as float triples (from ``_raw_array`` if set)."""
@@ -143,6 +145,8 @@ class Distribution:
 
     def distinct_values(self) -> List[float]:
         """Numeric: the distinct values seen among the histogram boundaries (sorted)."""
+        if self._distinct is not None:
+            return list(self._distinct)
         arr = self._raw_array
         if arr is not None:
             vals = set(np.unique(arr[arr[:, 2] > 0, :2]).tolist())
@@ -807,3 +811,284 @@ def _cdf_knots(shaped: np.ndarray, total: float):
 def _fmt_count(v: float) -> str:
     r = round(float(v))
     return str(int(r)) if abs(v - r) <= 1e-6 * max(1.0, abs(v)) else f"{v:g}"
+
+
+# ------------------------------------------------------------ many features at once (batch)
+def distributions_from_features(features, num_examples: float = 0.0) -> List[Distribution]:
+    """:func:`distribution_from_feature` of every feature of a dataset, in order.
+
+    Numeric features with a plain histogram (values present, finite mean/std/min/max and
+    bucket boundaries, a positive histogram total) are built together by
+    :func:`_numeric_batch`: their buckets are stacked into one flat array and the tail
+    reshaping (:func:`mean_matched_tails`) and CDF knots are computed with a constant number
+    of numpy calls for all of them. Every other feature (categorical, unsupported, infinite
+    values, empty) is built by :func:`distribution_from_feature`. The numbers agree with
+    the per-feature builder up to float rounding of sums (about 1e-15 relative).
+    """
+    out: List[Optional[Distribution]] = [None] * len(features)
+    pending = []  # (index, feature, name, type name, histogram, histogram type, buckets)
+    for i, f in enumerate(features):
+        if f.WhichOneof("stats") != "num_stats":
+            out[i] = distribution_from_feature(f, num_examples)
+            continue
+        hist, htype = _pick_histogram(f.num_stats)
+        if hist is None or f.num_stats.common_stats.num_non_missing <= 0:
+            out[i] = distribution_from_feature(f, num_examples)
+            continue
+        pending.append((i, f, hist, htype, _read_buckets(hist.buckets)))
+    if pending:
+        built = _numeric_batch(pending, float(num_examples))
+        for (i, f, *_), d in zip(pending, built, strict=True):
+            out[i] = d if d is not None else distribution_from_feature(f, num_examples)
+    return out  # type: ignore[return-value]
+
+
+def _numeric_batch(pending, num_examples: float) -> List[Optional[Distribution]]:
+    """Numeric distributions of ``pending`` features ``(index, feature, histogram, type,
+    buckets array)``; None for a feature this batch does not take (see
+    :func:`distributions_from_features`), which the caller builds on its own.
+
+    Works on a :class:`~tfx_addons_lab.drift.batch.Segments` of all features' bucket rows
+    ``(lo, hi, count)``; each step mirrors :func:`_mean_matched_tails_array` and
+    :func:`_cdf_knots` with per-feature vectors instead of scalars.
+    """
+    from tfx_addons_lab.drift.batch import (
+        Segments,
+        segment_max,
+        segment_min,
+        segment_sum,
+        segment_unique,
+    )
+
+    n = len(pending)
+    # Per-feature scalars from the protos.
+    head = []
+    for _, f, hist, _, arr in pending:
+        ns = f.num_stats
+        cs = ns.common_stats
+        nan = float(hist.num_nan)
+        count = max(float(cs.tot_num_values or cs.num_non_missing) - nan, 0.0)
+        head.append((count, nan, float(cs.num_missing), ns.mean, ns.std_dev, ns.min, ns.max))
+    count, nan, n_missing, mean, std, vmin, vmax = np.array(head, dtype=float).reshape(n, 7).T
+    # One row per bucket (lo, hi, count), feature after feature.
+    rseg = Segments.of([p[4] for p in pending])
+    rows = rseg.values.reshape(-1, 3)
+    nrow, rstart, rid = rseg.lengths, rseg.starts, rseg.ids
+    lows, highs, counts = rows[:, 0], rows[:, 1], rows[:, 2]
+    pos = np.arange(len(rows), dtype=np.intp) - rstart[rid]  # row index within its feature
+
+    # Exact per-feature running counts (np.cumsum along each padded row, as per feature).
+    width = int(nrow.max()) if n else 0
+
+    def running(c, ids, at):
+        mat = np.zeros((n, max(width, 1) + 2))
+        mat[ids, at] = c
+        return np.cumsum(mat, axis=1)[ids, at]
+
+    cum0 = running(counts, rid, pos)
+    last = rstart + nrow - 1
+    total = np.where(nrow > 0, cum0[np.maximum(last, 0)] if len(rows) else 0.0, 0.0)
+    finite_rows = np.isfinite(lows) & np.isfinite(highs)
+    bounds_ok = segment_min(finite_rows.astype(float), rseg, 1.0) > 0
+    moments_ok = np.isfinite(mean) & np.isfinite(std) & np.isfinite(vmin) & np.isfinite(vmax)
+    take = (count > 0) & (nrow > 0) & bounds_ok & moments_ok & (total > 0)
+
+    # --- tails (_mean_matched_tails_array): features with >= 3 rows and >= 3 non-empty ones.
+    nonempty = counts > 0
+    n_nonempty = segment_sum(nonempty.astype(float), rseg)
+    big = len(rows)  # past every row index: "no non-empty row"
+    i_lo = segment_min(np.where(nonempty, pos, big).astype(float), rseg, 0.0).astype(np.intp)
+    i_hi = segment_max(np.where(nonempty, pos, -1).astype(float), rseg, 0.0).astype(np.intp)
+    can = take & (nrow >= 3) & (n_nonempty >= 3)
+    i_lo = np.where(can, i_lo, 0)
+    i_hi = np.where(can, i_hi, 0)
+    g_lo, g_hi = rstart + i_lo, rstart + i_hi  # global row numbers (valid where can)
+    g_lo_c = np.minimum(g_lo, max(len(rows) - 1, 0))
+    g_hi_c = np.minimum(g_hi, max(len(rows) - 1, 0))
+    lo_l, a_l, c_l = (rows[g_lo_c, k] if len(rows) else np.zeros(n) for k in range(3))
+    a_h, hi_h, c_h = (rows[g_hi_c, k] if len(rows) else np.zeros(n) for k in range(3))
+    tot = segment_sum(counts, rseg)  # counts.sum() of _mean_matched_tails_array
+
+    with np.errstate(all="ignore"):
+        # 1. Both tails from the mean and the second moment (_two_moment_tails).
+        two = (
+            can
+            & (c_l >= 2)
+            & (c_h >= 2)
+            & (a_l > lo_l)
+            & (hi_h > a_h)
+            & (std > 0)
+            & (np.abs(lo_l - vmin) <= 1e-9 * np.maximum(1.0, np.abs(vmin)))
+            & (np.abs(hi_h - vmax) <= 1e-9 * np.maximum(1.0, np.abs(vmax)))
+        )
+        inner = np.ones(len(rows), dtype=bool)
+        inner[g_lo_c[can]] = False
+        inner[g_hi_c[can]] = False
+        s1 = segment_sum(np.where(inner, counts * (0.5 * (lows + highs)), 0.0), rseg)
+        s2 = segment_sum(np.where(inner, counts * _uniform_m2(lows, highs), 0.0), rseg)
+        cl, ch = c_l - 1.0, c_h - 1.0
+        r1 = tot * mean - s1 - vmin - vmax
+        r2 = tot * (std * std + mean * mean) - s2 - vmin * vmin - vmax * vmax
+        qa = 4.0 * ch / 3.0 + 4.0 * ch * ch / (3.0 * cl)
+        qb = -2.0 * a_h * ch / 3.0 - 8.0 * r1 * ch / (3.0 * cl) + 2.0 * a_l * ch / 3.0
+        qc = ch * a_h * a_h / 3.0 + 4.0 * r1 * r1 / (3.0 * cl) - 2.0 * a_l * r1 / 3.0
+        qc += cl * a_l * a_l / 3.0 - r2
+        disc = qb * qb - 4.0 * qa * qc
+        two &= (disc >= 0) & (qa > 0)
+        root = np.sqrt(np.where(two, disc, 0.0))
+        mh = np.full(n, np.nan)
+        ml = np.full(n, np.nan)
+        solved = np.zeros(n, dtype=bool)
+        for sign in (1.0, -1.0):
+            mh_s = (-qb + sign * root) / (2.0 * qa)
+            ml_s = (r1 - ch * mh_s) / cl
+            ok = (
+                two
+                & ~solved
+                & (a_h <= mh_s)
+                & (mh_s <= 0.5 * (a_h + vmax))
+                & (0.5 * (vmin + a_l) <= ml_s)
+                & (ml_s <= a_l)
+            )
+            mh, ml = np.where(ok, mh_s, mh), np.where(ok, ml_s, ml)
+            solved |= ok
+
+        # 2. Otherwise the mean only: the residual goes to one tail.
+        residual = tot * mean - segment_sum(counts * 0.5 * (lows + highs), rseg)
+        span = segment_max(highs, rseg, -np.inf) - segment_min(lows, rseg, np.inf)
+        one = can & ~solved & (span > 0) & ~(np.abs(residual) <= 1e-9 * span * tot)
+        high = residual < 0
+        g_i = np.where(high, g_hi_c, g_lo_c)
+        lo1, hi1, c1 = (rows[g_i, k] if len(rows) else np.zeros(n) for k in range(3))
+        one &= hi1 > lo1
+        edge = np.where(high, lo1, hi1)
+        extreme = np.where(high, hi1, lo1)
+        exact_end = np.where(high, vmax, vmin)
+        keep = (c1 >= 2) & (np.abs(extreme - exact_end) <= 1e-9 * np.maximum(1.0, np.abs(exact_end)))
+        m1 = np.where(
+            keep,
+            (c1 * 0.5 * (lo1 + hi1) + residual - extreme) / (c1 - 1.0),
+            0.5 * (lo1 + hi1) + residual / c1,
+        )
+        n_uniform = np.where(keep, c1 - 1.0, c1)
+        mid = 0.5 * (edge + extreme)
+        m1 = _py_min(_py_max(m1, np.minimum(edge, mid)), np.maximum(edge, mid))
+        other = 2.0 * m1 - edge
+
+    # Reshape the tail rows and insert the exact min/max points.
+    shaped = rows.copy()
+    s = np.flatnonzero(solved)
+    shaped[g_hi[s]] = np.column_stack(
+        (a_h[s], np.maximum(2.0 * mh[s] - a_h[s], a_h[s]), c_h[s] - 1.0)
+    )
+    shaped[g_lo[s]] = np.column_stack(
+        (np.minimum(2.0 * ml[s] - a_l[s], a_l[s]), a_l[s], c_l[s] - 1.0)
+    )
+    o = np.flatnonzero(one)
+    oh = high[o]
+    shaped[g_i[o]] = np.column_stack(
+        (
+            np.where(oh, edge[o], other[o]),
+            np.where(oh, other[o], edge[o]),
+            n_uniform[o],
+        )
+    )
+    ko = o[keep[o]]
+    # (global row to insert before, feature, row): sorted so np.insert keeps feature order.
+    at = np.concatenate([g_lo[s], g_hi[s] + 1, np.where(high[ko], g_i[ko] + 1, g_i[ko])])
+    who = np.concatenate([s, s, ko])
+    new_rows = np.concatenate(
+        [
+            np.column_stack((vmin[s], vmin[s], np.ones(len(s)))),
+            np.column_stack((vmax[s], vmax[s], np.ones(len(s)))),
+            np.column_stack((extreme[ko], extreme[ko], np.ones(len(ko)))),
+        ]
+    ).reshape(-1, 3)
+    order = np.lexsort((who, at))
+    shaped = np.insert(shaped, at[order], new_rows[order], axis=0)
+    sid = np.insert(rid, at[order], who[order])
+    slen = np.bincount(sid, minlength=n).astype(np.intp)
+    sstart = np.zeros(n, dtype=np.intp)
+    if n > 1:
+        np.cumsum(slen[:-1], out=sstart[1:])
+
+    # --- Distribution.distinct_values: boundaries of non-empty buckets, min and max.
+    full = np.arange(n, dtype=np.intp)
+    used = counts > 0
+    distinct = segment_unique(
+        Segments(
+            np.concatenate([lows[used], highs[used], vmin, vmax]),
+            np.concatenate([rid[used], rid[used], full, full]),
+            full,
+            None,
+        )
+    )
+    distinct_lists = [v.tolist() for v in distinct.split()]
+
+    # --- CDF knots (_cdf_knots): per row a (lo, cum_before / total) slot, kept for a
+    # feature's first row (the start, p = 0) and at a gap, and a (hi, cum / total) slot.
+    lo, hi, c = shaped[:, 0], shaped[:, 1], shaped[:, 2]
+    spos = np.arange(len(shaped), dtype=np.intp) - sstart[sid]
+    cum = running(c, sid, spos)
+    t = total[sid]
+    with np.errstate(all="ignore"):
+        before = np.where(spos > 0, np.concatenate([[0.0], cum[:-1]]) / t, 0.0)
+        after = cum / t
+    gap = np.zeros(len(shaped), dtype=bool)
+    if len(shaped) > 1:
+        gap[1:] = lo[1:] > hi[:-1]
+    keep_a = (spos == 0) | gap
+    x = np.column_stack((lo, hi)).reshape(-1)
+    p = np.column_stack((before, after)).reshape(-1)
+    kept = np.column_stack((keep_a, np.ones(len(shaped), dtype=bool))).reshape(-1)
+    kid = np.repeat(sid, 2)[kept]
+    x, p = x[kept], np.clip(p[kept], 0.0, 1.0)
+    klen = np.bincount(kid, minlength=n)
+    xs = np.split(x, np.cumsum(klen)[:-1])
+    ps = np.split(p, np.cumsum(klen)[:-1])
+
+    out: List[Optional[Distribution]] = []
+    mh_l, ml_l, m1_l = mh.tolist(), ml.tolist(), m1.tolist()
+    for k, (_, f, hist, htype, arr) in enumerate(pending):
+        if not take[k]:
+            out.append(None)
+            continue
+        if solved[k]:
+            tails = {"low": ml_l[k], "high": mh_l[k]}
+        elif one[k]:
+            tails = {"high" if high[k] else "low": m1_l[k]}
+        else:
+            tails = {}
+        out.append(
+            Distribution(
+                name=feature_name(f),
+                kind=NUMERIC,
+                proto_type=_type_name(f),
+                count=float(count[k]),
+                num_examples=num_examples,
+                missing=float(n_missing[k]) + float(nan[k]),
+                nan=float(nan[k]),
+                cdf_x=xs[k],
+                cdf_p=ps[k],
+                histogram_type=htype,
+                buckets=len(hist.buckets),
+                tail_means=tails,
+                mean=float(mean[k]),
+                std=float(std[k]),
+                min=float(vmin[k]),
+                max=float(vmax[k]),
+                _raw_array=arr,
+                _distinct=distinct_lists[k],
+            )
+        )
+    return out
+
+
+def _py_max(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Elementwise Python ``max(a, b)`` (``a`` when neither is larger, NaN included)."""
+    return np.where(b > a, b, a)
+
+
+def _py_min(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Elementwise Python ``min(a, b)`` (``a`` when neither is smaller, NaN included)."""
+    return np.where(b < a, b, a)

@@ -254,11 +254,13 @@ def fill_zeros(shares: np.ndarray) -> np.ndarray:
 
 
 def categories_of(baseline: Distribution, current: Distribution) -> List[str]:
-    """Union of categories: baseline ones (most frequent first), then new current ones."""
-    cats = list(baseline.counts)
-    seen = set(cats)
-    cats.extend(c for c in current.counts if c not in seen)
-    return cats
+    """Union of categories: baseline ones (most frequent first), then new current ones.
+
+    A dict keeps its keys in first-insertion order, so merging the two count dicts lists
+    the baseline's categories, then the current ones not in the baseline (in C, no
+    per-category Python step).
+    """
+    return list({**baseline.counts, **current.counts})
 
 
 def numeric_edges(baseline: Distribution, bins: int = NUMERIC_BINS) -> np.ndarray:
