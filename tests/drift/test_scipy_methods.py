@@ -77,7 +77,10 @@ def _check_js_against_references(base, cur):
     # Compare the divergence (the distance squared) absolutely: the square root amplifies
     # rounding near zero, |sqrt(a) - sqrt(b)| = |a - b| / (sqrt(a) + sqrt(b)).
     assert ours**2 == pytest.approx(old**2, abs=1e-12)
-    assert ours == pytest.approx(float(jensenshannon(base, cur, base=2)), abs=1e-15)
+    # ours computes scipy's rel_entr formula with numpy's log (scipy.special costs 0.14 s to
+    # import): numpy 2's log and scipy's may differ in the last bit, so compare divergences
+    reference = float(jensenshannon(base, cur, base=2))
+    assert ours**2 == pytest.approx(reference**2, abs=1e-14)
     assert 0.0 <= ours <= 1.0 + 1e-12
 
 
