@@ -272,6 +272,22 @@ def _uniform_m2(lo, hi):
     return (lo * lo + lo * hi + hi * hi) / 3.0
 
 
+def _tail_quadratic(ch, cl, a_h, a_l, r1, r2):
+    """The quadratic ``qa * mh**2 + qb * mh + qc = 0`` in the upper tail's mean ``mh``.
+
+    ``ch``/``cl`` values (beyond the exact max/min) of the upper/lower tail are uniform on
+    ``[a, 2m - a]`` from their inner edges ``a_h``/``a_l``; ``ch*mh + cl*ml = r1`` and
+    ``ch*g(a_h, mh) + cl*g(a_l, ml) = r2`` with ``g(a, m) = (4m^2 - 2am + a^2) / 3``.
+    Works on floats and numpy arrays alike (the per-feature and the batch builder share it).
+    Returns ``(qa, qb, discriminant)``.
+    """
+    qa = 4.0 * ch / 3.0 + 4.0 * ch * ch / (3.0 * cl)
+    qb = -2.0 * a_h * ch / 3.0 - 8.0 * r1 * ch / (3.0 * cl) + 2.0 * a_l * ch / 3.0
+    qc = ch * a_h * a_h / 3.0 + 4.0 * r1 * r1 / (3.0 * cl) - 2.0 * a_l * r1 / 3.0
+    qc += cl * a_l * a_l / 3.0 - r2
+    return qa, qb, qb * qb - 4.0 * qa * qc
+
+
 def _two_moment_tails(out, i_lo, i_hi, mean, std, vmin, vmax, arr=None):
     """Both tails from the exact mean and std (see :func:`mean_matched_tails`), or None.
 
@@ -304,11 +320,7 @@ def _two_moment_tails(out, i_lo, i_hi, mean, std, vmin, vmax, arr=None):
     r1 = total * mean - s1 - vmin - vmax
     r2 = total * (std * std + mean * mean) - s2 - vmin * vmin - vmax * vmax
     # ch*mh + cl*ml = r1  and  ch*g(a_h, mh) + cl*g(a_l, ml) = r2: a quadratic in mh.
-    qa = 4.0 * ch / 3.0 + 4.0 * ch * ch / (3.0 * cl)
-    qb = -2.0 * a_h * ch / 3.0 - 8.0 * r1 * ch / (3.0 * cl) + 2.0 * a_l * ch / 3.0
-    qc = ch * a_h * a_h / 3.0 + 4.0 * r1 * r1 / (3.0 * cl) - 2.0 * a_l * r1 / 3.0
-    qc += cl * a_l * a_l / 3.0 - r2
-    disc = qb * qb - 4.0 * qa * qc
+    qa, qb, disc = _tail_quadratic(ch, cl, a_h, a_l, r1, r2)
     if disc < 0 or qa <= 0:
         return None
     for sign in (1.0, -1.0):
@@ -929,11 +941,7 @@ def _numeric_batch(pending, num_examples: float) -> List[Optional[Distribution]]
         cl, ch = c_l - 1.0, c_h - 1.0
         r1 = tot * mean - s1 - vmin - vmax
         r2 = tot * (std * std + mean * mean) - s2 - vmin * vmin - vmax * vmax
-        qa = 4.0 * ch / 3.0 + 4.0 * ch * ch / (3.0 * cl)
-        qb = -2.0 * a_h * ch / 3.0 - 8.0 * r1 * ch / (3.0 * cl) + 2.0 * a_l * ch / 3.0
-        qc = ch * a_h * a_h / 3.0 + 4.0 * r1 * r1 / (3.0 * cl) - 2.0 * a_l * r1 / 3.0
-        qc += cl * a_l * a_l / 3.0 - r2
-        disc = qb * qb - 4.0 * qa * qc
+        qa, qb, disc = _tail_quadratic(ch, cl, a_h, a_l, r1, r2)
         two &= (disc >= 0) & (qa > 0)
         root = np.sqrt(np.where(two, disc, 0.0))
         mh = np.full(n, np.nan)

@@ -621,15 +621,18 @@ def _numeric_shares(pairs):
     return out[0], out[1], seg
 
 
-def _categorical_shares(pairs):
-    """:func:`paired_shares` of categorical pairs as flat ``(p, q, Segments)``."""
+def _categorical_shares(pairs, current_counts: bool = False):
+    """:func:`paired_shares` of categorical pairs as flat ``(p, q, Segments)``.
+
+    With ``current_counts``, ``q`` holds the current side's counts instead of its shares.
+    """
     from tfx_addons_lab.drift.batch import Segments
 
     ps, qs = [], []
     for b, c in pairs:
         cats = categories_of(b, c)
         ps.append(b.shares(cats))
-        qs.append(c.shares(cats))
+        qs.append(c.counts_for(cats) if current_counts else c.shares(cats))
     seg = Segments.of(ps)
     return seg.values, Segments.of(qs).values, seg
 
@@ -715,16 +718,9 @@ def _batch_chi_square(pairs):
     def kernel(ok_pairs):
         from scipy.special import chdtrc
 
-        from tfx_addons_lab.drift.batch import Segments, segment_sum
+        from tfx_addons_lab.drift.batch import segment_sum
 
-        obs, shares = [], []
-        for b, c in ok_pairs:
-            cats = categories_of(b, c)
-            obs.append(c.counts_for(cats))
-            shares.append(b.shares(cats))
-        seg = Segments.of(shares)
-        f_obs = Segments.of(obs).values
-        sh = seg.values
+        sh, f_obs, seg = _categorical_shares(ok_pairs, current_counts=True)
         zero = segment_max((sh == 0).astype(float), seg) > 0
         if zero.any():
             filled = _fill_zeros_batch(sh, seg)
