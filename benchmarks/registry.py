@@ -48,6 +48,9 @@ from pathlib import Path
 from typing import Callable, Dict, Iterator, List
 
 RESULTS = Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(RESULTS.parents[1]))  # the checkout: tests/registry/_helpers.py
+
+from tests.registry._helpers import mlflow_requests  # noqa: E402
 
 
 def build_saved_model(folder: Path, size_mb: int) -> Path:
@@ -194,28 +197,6 @@ def mlflow_server(folder: Path) -> Iterator[str]:
             proc.wait()
 
 
-def count_requests(call: Callable[[], None]) -> List[str]:
-    """The HTTP requests ``call`` makes (method and API path), in order."""
-    import requests.sessions
-
-    seen: List[str] = []
-    original = requests.sessions.Session.request
-
-    def request(self, method, url, *args, **kwargs):
-        path = url.split("/api/2.0/", 1)[-1].split("?")[0]
-        if path.startswith("mlflow-artifacts/"):  # .../artifacts/<experiment>/<run>/artifacts/x
-            path = "mlflow-artifacts/.../" + path.split("/artifacts/", 2)[-1]
-        seen.append(f"{method} {path}")
-        return original(self, method, url, *args, **kwargs)
-
-    requests.sessions.Session.request = request
-    try:
-        call()
-    finally:
-        requests.sessions.Session.request = original
-    return seen
-
-
 def mlflow_latency(model: Path, url: str, runs: int) -> dict:
     """Median seconds of our push and of a hand-written MLflow log-and-register; request counts."""
     os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
@@ -253,7 +234,7 @@ def mlflow_latency(model: Path, url: str, runs: int) -> dict:
     }
     for call in cases.values():  # warm-up: the model, the experiment, connections
         call()
-    requests_made = {label: count_requests(call) for label, call in cases.items()}
+    requests_made = {label: mlflow_requests(call) for label, call in cases.items()}
     times: Dict[str, List[float]] = {k: [] for k in cases}
     labels = list(cases)
     for i in range(runs):

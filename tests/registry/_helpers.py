@@ -1,10 +1,13 @@
-"""Helpers shared by the registry tests (and their worker processes)."""
+"""Helpers shared by the registry tests (and their worker processes).
+
+``benchmarks/registry.py`` imports :func:`mlflow_requests` from here too.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Dict
+from typing import Callable, Dict, List
 
 
 def make_model(folder: Path, seed: int, files: int = 3, size: int = 2048) -> Path:
@@ -73,3 +76,28 @@ def mlflow_alias_worker(args) -> list:
         entry = reg.set_alias("alias-race", "champion", mv.version)
         out.append((mv.version, entry.version, entry.set_at))
     return out
+
+
+def mlflow_requests(call: Callable[[], object]) -> List[str]:
+    """The HTTP requests (method and API path) that ``call`` sends to MLflow, in order.
+
+    Artifact uploads read ``PUT artifact <path inside the run's artifacts>``.
+    """
+    import requests.sessions
+
+    seen: List[str] = []
+    original = requests.sessions.Session.request
+
+    def request(self, method, url, *args, **kwargs):
+        path = url.split("/api/2.0/", 1)[-1].split("?")[0]
+        if path.startswith("mlflow-artifacts/"):
+            path = "artifact " + path.split("/artifacts/", 2)[-1]
+        seen.append(f"{method} {path}")
+        return original(self, method, url, *args, **kwargs)
+
+    requests.sessions.Session.request = request
+    try:
+        call()
+    finally:
+        requests.sessions.Session.request = original
+    return seen

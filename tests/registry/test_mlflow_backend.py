@@ -17,7 +17,7 @@ from tfx_addons_lab.errors import InvalidInputError, RegistryError
 from tfx_addons_lab.registry import open_registry
 from tfx_addons_lab.registry.mlflow_backend import MlflowRegistry
 
-from ._helpers import make_model, read_tree
+from ._helpers import make_model, mlflow_requests, read_tree
 
 pytestmark = pytest.mark.mlflow
 
@@ -468,31 +468,9 @@ def test_approve_rollback_and_content_idempotency(tmp_path, reg):
 # -- push round trips (issue 14): the requests of a hand-written log-and-register, plus two ------
 
 
-def _requests_of(call) -> list:
-    """The HTTP requests (method and API path) that ``call`` sends, in order."""
-    import requests.sessions
-
-    seen = []
-    original = requests.sessions.Session.request
-
-    def request(self, method, url, *args, **kwargs):
-        path = url.split("/api/2.0/", 1)[-1].split("?")[0]
-        if path.startswith("mlflow-artifacts/"):
-            path = "artifact " + path.split("/artifacts/", 2)[-1]
-        seen.append(f"{method} {path}")
-        return original(self, method, url, *args, **kwargs)
-
-    requests.sessions.Session.request = request
-    try:
-        call()
-    finally:
-        requests.sessions.Session.request = original
-    return seen
-
-
 def test_push_round_trips_and_first_push_creates_the_model(tmp_path, reg):
     model = make_model(tmp_path / "m", seed=900, files=1, size=64)
-    first = _requests_of(lambda: reg.push("trips", str(model), {"source_uri": "art://1"}))
+    first = mlflow_requests(lambda: reg.push("trips", str(model), {"source_uri": "art://1"}))
     # the model did not exist: create_model_version said so, the model was created, then retried
     assert first.count("POST mlflow/model-versions/create") == 2, first
     assert "POST mlflow/registered-models/create" in first
@@ -500,7 +478,7 @@ def test_push_round_trips_and_first_push_creates_the_model(tmp_path, reg):
     assert registered.tags.get("tfx_addons_lab.managed") == "1"
     assert registered.description == "pushed by tfx-addons-lab"
     other = make_model(tmp_path / "m2", seed=901, files=1, size=64)
-    second = _requests_of(lambda: reg.push("trips", str(other), {"source_uri": "art://2"}))
+    second = mlflow_requests(lambda: reg.push("trips", str(other), {"source_uri": "art://2"}))
     files = sorted(p for p in second if p.startswith("PUT artifact "))
     assert files == [
         "PUT artifact manifest.json",
@@ -519,5 +497,5 @@ def test_push_round_trips_and_first_push_creates_the_model(tmp_path, reg):
     assert [v.version for v in reg.list("trips")] == [1, 2]
     assert reg.verify("trips", 1).ok and reg.verify("trips", 2).ok
     # idempotent: the same content (any source) is found by the search, nothing is uploaded
-    again = _requests_of(lambda: reg.push("trips", str(other), {"source_uri": "art://3"}))
+    again = mlflow_requests(lambda: reg.push("trips", str(other), {"source_uri": "art://3"}))
     assert again == ["GET mlflow/model-versions/search"]
