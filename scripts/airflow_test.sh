@@ -5,6 +5,7 @@
 #
 #   scripts/airflow_test.sh              # build/reuse the Airflow venv, then run the DAG
 #   scripts/airflow_test.sh --env-only   # only build/reuse the Airflow venv
+#   scripts/airflow_test.sh --find-python  # print the Python 3.10 it would build with (exit 2: none)
 #
 # Environment:
 #   AIRFLOW_VENV   the Airflow venv (default /var/cache/tfx-addons-lab/airflow-venv); reused
@@ -23,18 +24,19 @@ AIRFLOW_VENV=${AIRFLOW_VENV:-/var/cache/tfx-addons-lab/airflow-venv}
 CONSTRAINTS=constraints/airflow-2.11-tfx-1.16-py3.10.txt
 DAG_ID=${DAG_ID:-penguin-addons}
 
+is_py310() { [ -x "$1" ] && "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; }
 find_python() {
+  local p
   if [ -n "${PYTHON:-}" ]; then echo "$PYTHON"; return; fi
-  for p in /root/.pyenv/versions/3.10.13/bin/python "$(command -v pyenv >/dev/null 2>&1 && pyenv prefix 3.10.13 2>/dev/null)/bin/python"; do
-    [ -x "$p" ] && { echo "$p"; return; }
-  done
-  for c in python3.10 python3; do
-    if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; then
-      command -v "$c"; return
-    fi
+  # (without pyenv the second candidate is "/bin/python": every candidate must be a 3.10)
+  for p in /root/.pyenv/versions/3.10.13/bin/python "$(command -v pyenv >/dev/null 2>&1 && pyenv prefix 3.10.13 2>/dev/null)/bin/python" \
+           "$(command -v python3.10 2>/dev/null)" "$(command -v python3 2>/dev/null)"; do
+    is_py310 "$p" && { echo "$p"; return; }
   done
   say "error: Python 3.10 not found; set PYTHON=/path/to/python3.10"; exit 2
 }
+
+if [ "${1:-}" = --find-python ]; then find_python; exit 0; fi
 
 build_env() {
   local hash stamp started

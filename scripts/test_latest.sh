@@ -255,6 +255,6 @@ if [ ${#EXEC[@]} -gt 0 ]; then
   exit "$pytest_rc"
 fi
 say "running pytest in $ROOTFS (Python $(in_root "$VENV_IN/bin/python" -c 'import sys; print(sys.version.split()[0])'))"
-in_root sh -c "cd /src && TMPDIR=$RUN_TMP_IN TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=2 \
+in_root sh -c "cd /src && TMPDIR=$RUN_TMP_IN TEST_LATEST_MODE=rootfs TF_USE_LEGACY_KERAS=1 TF_CPP_MIN_LOG_LEVEL=2 \
   exec $VENV_IN/bin/python -m pytest -p no:cacheprovider ${PYTEST_ARGS:-}" || pytest_rc=$?
 exit "$pytest_rc"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 
 import pytest
 from tfx.types import standard_artifacts
@@ -72,8 +73,9 @@ def test_do_pushes_a_model_from_any_filesystem(root, tmp_path):
         assert f.read() == b"\x08\x01" * 64
     record = io.read_json(io.join(pushed.uri, spec.RECORD_FILE))
     assert record["version"] == 1 and "checksums" not in record
-    # nothing staged is left behind
-    assert not [p for p in os.listdir("/tmp") if p.startswith("tfx-addons-lab-stage-")]
+    # nothing staged is left behind (where staged_locally stages: TMPDIR, e.g. test-latest's)
+    staged = os.listdir(tempfile.gettempdir())
+    assert not [p for p in staged if p.startswith("tfx-addons-lab-stage-")]
 
 
 @pytest.mark.parametrize("record_refused", [None, 0])
@@ -134,10 +136,12 @@ def test_registry_uri_refused_at_build_time(uri, words):
     from tfx_addons_lab.components import RegistryPusher
     from tfx_addons_lab.errors import InvalidInputError
 
-    with pytest.raises(InvalidInputError, match=words):
+    with pytest.raises(InvalidInputError, match=words) as refused:
         RegistryPusher(
             model=channel.Channel(type=standard_artifacts.Model), registry_uri=uri, model_name="m"
         )
+    # the message names the supported choices
+    assert "mlflow+http" in str(refused.value) and "tfserving://" in str(refused.value)
 
 
 def test_registry_uri_that_is_a_file_is_refused(tmp_path):
@@ -145,8 +149,9 @@ def test_registry_uri_that_is_a_file_is_refused(tmp_path):
 
     path = tmp_path / "file.txt"
     path.write_text("x")
-    with pytest.raises(InvalidInputError, match="existing file"):
+    with pytest.raises(InvalidInputError, match="existing file") as refused:
         spec.validate_registry_uri(str(path))
+    assert "mlflow+http" in str(refused.value)
     assert spec.validate_registry_uri(str(tmp_path / "new")) == str(tmp_path / "new")
 
 

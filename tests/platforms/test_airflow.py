@@ -7,6 +7,10 @@ once with SQLite and no scheduler. The script exits non-zero unless every task i
 succeeded and the registry holds a version; here we also check what it reported.
 
 ``AIRFLOW_VENV`` chooses the environment (default ``/var/cache/tfx-addons-lab/airflow-venv``).
+
+The Airflow environment is built with Python 3.10. Under ``make test-latest`` (the TFX 1.21
+suite; in its Debian 13 root filesystem there is no Python 3.10) the test is skipped when the
+script finds none; under ``make test`` a missing Python 3.10 is a failure, not a skip.
 """
 
 from __future__ import annotations
@@ -22,6 +26,17 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.e2e
+
+
+def _airflow_python() -> str:
+    """The Python 3.10 ``scripts/airflow_test.sh`` would build the Airflow venv with, or ''."""
+    proc = subprocess.run(
+        ["bash", str(REPO / "scripts" / "airflow_test.sh"), "--find-python"],
+        capture_output=True,
+        text=True,
+    )
+    return proc.stdout.strip() if proc.returncode == 0 else ""
+
 
 #: Every task of the penguin DAG (AirflowDagRunner names tasks by component id).
 EXPECTED_TASKS = {
@@ -41,6 +56,11 @@ EXPECTED_TASKS = {
 
 
 def test_penguin_dag_runs_under_airflow_dags_test(tmp_path):
+    if os.environ.get("TEST_LATEST_MODE") and not _airflow_python():
+        pytest.skip(
+            "make test-latest: no Python 3.10 here for the Airflow environment "
+            "(constraints/airflow-2.11-tfx-1.16-py3.10.txt); it runs under make test"
+        )
     env = dict(os.environ, WORK_DIR=str(tmp_path / "airflow-run"))
     env.pop("PYTHONPATH", None)
     started = time.time()
