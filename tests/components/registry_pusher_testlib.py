@@ -5,11 +5,33 @@ No ``from __future__ import annotations``: the @component decorator reads real a
 
 import json
 import os
+from pathlib import Path
 
 from tfx import v1 as tfx
 from tfx.types import standard_artifacts
 
 from tfx_addons_lab.executors.registry_pusher import RegistryPusherExecutor
+
+TRAINER_MODULE = str(Path(__file__).with_name("registry_pusher_trainer.py"))
+
+
+def trainer_pipeline(data, steps: int = 5):
+    """CsvExampleGen -> StatisticsGen -> SchemaGen -> Trainer (the small trainer module).
+
+    Returns ``(components, trainer)``; ``steps`` sets the Trainer's ``num_steps`` (a
+    different value trains a different model).
+    """
+    example_gen = tfx.components.CsvExampleGen(input_base=str(data))
+    stats = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
+    schema = tfx.components.SchemaGen(statistics=stats.outputs["statistics"])
+    trainer = tfx.components.Trainer(
+        module_file=TRAINER_MODULE,
+        examples=example_gen.outputs["examples"],
+        schema=schema.outputs["schema"],
+        train_args=tfx.proto.TrainArgs(num_steps=steps),
+        eval_args=tfx.proto.EvalArgs(num_steps=1),
+    )
+    return [example_gen, stats, schema, trainer], trainer
 
 
 @tfx.dsl.components.component

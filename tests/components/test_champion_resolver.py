@@ -28,32 +28,22 @@ import pytest
 from pipeline_utils import custom_property, run_pipeline
 from tfx_addons_lab.registry import open_registry
 
+from .registry_pusher_testlib import trainer_pipeline
+
 pytestmark = pytest.mark.e2e
 
-TRAINER_MODULE = str(Path(__file__).with_name("registry_pusher_trainer.py"))
 PIPELINE = "champion-test"
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _components(data: Path, registry: Path, steps: int, kubeflow: bool = False):
-    from tfx import v1 as tfx
-
     from tfx_addons_lab.components import (
         BlessingGate,
         RegistryPusher,
         registry_champion_resolver,
     )
 
-    example_gen = tfx.components.CsvExampleGen(input_base=str(data))
-    stats = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
-    schema = tfx.components.SchemaGen(statistics=stats.outputs["statistics"])
-    trainer = tfx.components.Trainer(
-        module_file=TRAINER_MODULE,
-        examples=example_gen.outputs["examples"],
-        schema=schema.outputs["schema"],
-        train_args=tfx.proto.TrainArgs(num_steps=steps),
-        eval_args=tfx.proto.EvalArgs(num_steps=1),
-    )
+    prefix, trainer = trainer_pipeline(data, steps)
     champion = registry_champion_resolver(
         trainer, str(registry), "penguin", alias="champion", kubeflow=kubeflow
     )
@@ -72,7 +62,7 @@ def _components(data: Path, registry: Path, steps: int, kubeflow: bool = False):
         model_name="penguin",
         aliases=["champion"],
     )
-    return [example_gen, stats, schema, trainer, champion, gate, pusher]
+    return [*prefix, champion, gate, pusher]
 
 
 def _node_executions(run, component_id: str):

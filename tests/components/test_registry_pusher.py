@@ -15,11 +15,9 @@ from pipeline_utils import custom_property, run_pipeline
 from tfx_addons_lab.errors import InvalidInputError
 from tfx_addons_lab.registry import open_registry
 
-from .registry_pusher_testlib import NOTIFY_FILE_ENV
+from .registry_pusher_testlib import NOTIFY_FILE_ENV, trainer_pipeline
 
 pytestmark = pytest.mark.e2e
-
-TRAINER_MODULE = str(Path(__file__).with_name("registry_pusher_trainer.py"))
 
 
 @pytest.fixture(scope="module")
@@ -29,22 +27,6 @@ def shared(tmp_path_factory, penguins_frame):
     root = tmp_path_factory.mktemp("registry_pusher")
     data = write_penguins_csv(penguins_frame, root / "data")
     return {"root": root / "pipeline", "data": data}
-
-
-def _prefix(data: Path):
-    from tfx import v1 as tfx
-
-    example_gen = tfx.components.CsvExampleGen(input_base=str(data))
-    stats = tfx.components.StatisticsGen(examples=example_gen.outputs["examples"])
-    schema = tfx.components.SchemaGen(statistics=stats.outputs["statistics"])
-    trainer = tfx.components.Trainer(
-        module_file=TRAINER_MODULE,
-        examples=example_gen.outputs["examples"],
-        schema=schema.outputs["schema"],
-        train_args=tfx.proto.TrainArgs(num_steps=5),
-        eval_args=tfx.proto.EvalArgs(num_steps=1),
-    )
-    return [example_gen, stats, schema, trainer], trainer
 
 
 def _run(shared, extra):
@@ -69,7 +51,7 @@ def test_blessed_model_is_pushed_with_aliases_and_lineage(shared, tmp_path):
     from .registry_pusher_testlib import FixedBlessing
 
     registry_dir = tmp_path / "registry"
-    prefix, trainer = _prefix(shared["data"])
+    prefix, trainer = trainer_pipeline(shared["data"])
     blessing = FixedBlessing(
         model=trainer.outputs["model"], blessed=1, reason="all 3 checks passed"
     )
@@ -129,7 +111,7 @@ def test_not_blessed_model_is_not_pushed(shared, tmp_path):
     from .registry_pusher_testlib import FixedBlessing
 
     registry_dir = tmp_path / "registry"
-    prefix, trainer = _prefix(shared["data"])
+    prefix, trainer = trainer_pipeline(shared["data"])
     blessing = FixedBlessing(model=trainer.outputs["model"], blessed=0, reason="accuracy too low")
     pusher = RegistryPusher(
         model=trainer.outputs["model"],
@@ -154,7 +136,7 @@ def test_refused_model_is_recorded_and_approved_into_serving(shared, tmp_path):
     from .registry_pusher_testlib import FixedBlessing
 
     root = tmp_path / "serving"
-    prefix, trainer = _prefix(shared["data"])
+    prefix, trainer = trainer_pipeline(shared["data"])
     blessing = FixedBlessing(model=trainer.outputs["model"], blessed=0, reason="accuracy too low")
     pusher = RegistryPusher(
         model=trainer.outputs["model"],
@@ -188,7 +170,7 @@ def test_pushing_the_same_model_again_returns_the_same_version(shared, tmp_path)
     from tfx_addons_lab.components import RegistryPusher
 
     registry_dir = tmp_path / "registry"
-    prefix, trainer = _prefix(shared["data"])
+    prefix, trainer = trainer_pipeline(shared["data"])
     first = RegistryPusher(
         model=trainer.outputs["model"],
         registry_uri=str(registry_dir),
@@ -222,7 +204,7 @@ def test_executor_subclass_hooks_run_in_a_pipeline(shared, tmp_path, monkeypatch
     notify = tmp_path / "notifications.jsonl"
     monkeypatch.setenv(NOTIFY_FILE_ENV, str(notify))
     registry_uri = f"tfserving://{tmp_path}/serving"
-    prefix, trainer = _prefix(shared["data"])
+    prefix, trainer = trainer_pipeline(shared["data"])
     pusher = RegistryPusher(
         model=trainer.outputs["model"],
         registry_uri=registry_uri,
@@ -250,7 +232,7 @@ def test_executor_subclass_hooks_run_in_a_pipeline(shared, tmp_path, monkeypatch
 def test_bad_parameters_fail_at_construction(shared):
     from tfx_addons_lab.components import RegistryPusher
 
-    _, trainer = _prefix(shared["data"])
+    _, trainer = trainer_pipeline(shared["data"])
     with pytest.raises(InvalidInputError, match="model name"):
         RegistryPusher(model=trainer.outputs["model"], registry_uri="/x", model_name="../evil")
     with pytest.raises(InvalidInputError, match="alias"):
