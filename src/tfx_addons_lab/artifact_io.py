@@ -19,11 +19,13 @@ from typing import Any, Dict, Iterator, List, Optional
 from tfx.dsl.io import fileio
 
 __all__ = [
+    "copy_dir",
     "custom_properties",
     "examples_lineage",
     "exists",
     "glob",
     "is_local",
+    "isdir",
     "join",
     "listdir",
     "makedirs",
@@ -32,6 +34,7 @@ __all__ = [
     "read_json",
     "read_text",
     "rglob",
+    "size",
     "staged_locally",
     "write_bytes",
     "write_json",
@@ -56,6 +59,15 @@ def is_local(uri: str) -> bool:
 
 def exists(uri: str) -> bool:
     return fileio.exists(uri)
+
+
+def isdir(uri: str) -> bool:
+    return fileio.isdir(uri)
+
+
+def size(uri: str) -> int:
+    """Length of a file in bytes."""
+    return fileio.stat(uri).length
 
 
 def makedirs(uri: str) -> None:
@@ -112,6 +124,13 @@ def write_json(uri: str, value: Any) -> None:
     write_text(uri, json.dumps(value, indent=2, sort_keys=True, allow_nan=False))
 
 
+def copy_dir(src: str, dst: str) -> None:
+    """Copy the folder ``src`` to ``dst`` (any ``fileio`` schemes; TFX's ``io_utils.copy_dir``)."""
+    from tfx.utils import io_utils
+
+    io_utils.copy_dir(src, dst)
+
+
 @contextlib.contextmanager
 def staged_locally(uri: str) -> Iterator[str]:
     """A local folder with the contents of ``uri``: the folder itself when it is local,
@@ -119,11 +138,9 @@ def staged_locally(uri: str) -> Iterator[str]:
     if is_local(uri):
         yield uri[len("file://") :] if uri.startswith("file://") else uri
         return
-    from tfx.utils import io_utils
-
     with tempfile.TemporaryDirectory(prefix="tfx-addons-lab-stage-") as tmp:
         local = join(tmp, posixpath.basename(uri.rstrip("/")) or "artifact")
-        io_utils.copy_dir(uri, local)
+        copy_dir(uri, local)
         yield local
 
 
@@ -170,20 +187,16 @@ def custom_properties(artifact: Any) -> Dict[str, Any]:
     """Every custom property of ``artifact`` as a plain value, whatever its MLMD encoding.
 
     Locally properties are ``int_value``/``double_value``/``string_value``; after a Vertex
-    round trip they are ``struct_value`` JSON values, ints as floats: integral floats below
-    2**53 come back as ints (``blessed`` stays ``1``); a larger one (a hashed artifact id
-    that already lost digits) stays a float, visibly.
+    round trip they are ``struct_value`` JSON values, ints as floats. Decoded by
+    :func:`tfx_addons_lab.mlmd.value_of` (integral floats below 2**53 come back as ints).
     """
-    out: Dict[str, Any] = {}
-    for key, value in artifact.mlmd_artifact.custom_properties.items():
-        kind = value.WhichOneof("value")
-        if kind in ("int_value", "double_value", "string_value", "bool_value"):
-            out[key] = getattr(value, kind)
-        elif kind == "struct_value":
-            decoded = artifact.get_json_value_custom_property(key)
-            exact = isinstance(decoded, float) and decoded.is_integer() and abs(decoded) < 2**53
-            out[key] = int(decoded) if exact else decoded
-    return out
+    from tfx_addons_lab.mlmd import value_of
+
+    return {
+        key: value_of(value)
+        for key, value in artifact.mlmd_artifact.custom_properties.items()
+        if value.WhichOneof("value") not in (None, "proto_value")
+    }
 
 
 def examples_lineage(examples: Any) -> Dict[str, Any]:

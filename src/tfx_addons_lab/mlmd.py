@@ -12,6 +12,9 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 from tfx_addons_lab.errors import InvalidInputError
 
+#: Key under which TFX stores a non-dict JSON property value in a ``struct_value``.
+_JSON_SINGLE_VALUE_KEY = "__value__"
+
 # MLMD event types (metadata_store_pb2.Event.Type) that mark inputs / outputs of an execution.
 _INPUT_EVENTS = {1, 3}  # DECLARED_INPUT, INPUT
 _OUTPUT_EVENTS = {2, 4, 6}  # DECLARED_OUTPUT, OUTPUT, PENDING_OUTPUT
@@ -99,14 +102,25 @@ def open_sqlite_store(path: str):
 
 
 def value_of(value) -> Any:
-    """Python value of an MLMD ``Value`` proto."""
+    """Python value of an MLMD ``Value`` proto: the one reader of ML Metadata properties.
+
+    A ``struct_value`` is decoded as TFX's ``get_json_value_custom_property`` does (a
+    non-dict JSON value is stored under ``"__value__"``). JSON numbers are floats; after a
+    Vertex round trip int properties are such JSON values, so an integral float below 2**53
+    comes back as an int (``blessed`` stays ``1``); a larger one (a hashed artifact id that
+    already lost digits) stays a float, visibly.
+    """
     kind = value.WhichOneof("value")
     if kind is None:
         return None
     if kind == "struct_value":
         from google.protobuf import json_format
 
-        return json_format.MessageToDict(value.struct_value)
+        decoded = json_format.MessageToDict(value.struct_value)
+        if _JSON_SINGLE_VALUE_KEY in decoded:
+            decoded = decoded[_JSON_SINGLE_VALUE_KEY]
+        exact = isinstance(decoded, float) and decoded.is_integer() and abs(decoded) < 2**53
+        return int(decoded) if exact else decoded
     if kind == "proto_value":
         return str(value.proto_value)
     return getattr(value, kind)

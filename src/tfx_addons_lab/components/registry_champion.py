@@ -8,7 +8,6 @@ importable module (never ``__main__``) so pipelines using it compile for Vertex 
 import logging
 
 from tfx import v1 as tfx
-from tfx.dsl.io import fileio
 from tfx.types import standard_artifacts
 
 from tfx_addons_lab import artifact_io as io
@@ -27,7 +26,7 @@ SAME_AS_CANDIDATE = "same_as_candidate"
 def _champion_source(lookup: ChampionLookup) -> str:
     """The folder to copy the champion from: the pushed artifact, else the registry's copy."""
     for uri in (lookup.source_uri, lookup.registry_model_uri):
-        if uri and io.exists(uri) and fileio.isdir(uri):
+        if uri and io.exists(uri) and io.isdir(uri):
             return uri
     raise ChampionError(
         f"registry {lookup.registry_uri} model {lookup.model_name!r} alias {lookup.alias!r} "
@@ -40,10 +39,8 @@ def _champion_source(lookup: ChampionLookup) -> str:
 
 def copy_champion(lookup: ChampionLookup, candidate_uri: str, output_uri: str) -> str:
     """Copy the champion (or, without one, the candidate) into ``output_uri``; return the source."""
-    from tfx.utils import io_utils
-
     source = _champion_source(lookup) if lookup.found else candidate_uri
-    io_utils.copy_dir(source, output_uri)
+    io.copy_dir(source, output_uri)
     return source
 
 

@@ -1,8 +1,8 @@
 """Executors of tfx-addons-lab components, designed to be subclassed (imported lazily).
 
 Each executor keeps TFX plumbing in ``Do`` and delegates every decision to documented hook
-methods; override a hook in a subclass and pass the subclass to the component with
-``custom_executor_spec=executor_spec.ExecutorClassSpec(MyExecutor)``.
+methods; override a hook in a subclass and give it to a component subclass's ``EXECUTOR_SPEC``
+(TFX's way; ``custom_executor_spec=`` still works).
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ Example (a pusher that also tells a server to reload)::
         def after_push(self, version, registry):
             requests.post("http://serving/reload", json={"uri": version.uri})
 
-    RegistryPusher(..., custom_executor_spec=executor_spec.ExecutorClassSpec(NotifyingPusher))
+    class NotifyingRegistryPusher(RegistryPusher):  # or custom_executor_spec= (deprecated)
+        EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(NotifyingPusher)
 """
 
 from __future__ import annotations

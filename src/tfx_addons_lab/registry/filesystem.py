@@ -105,7 +105,6 @@ class FilesystemRegistry(ModelRegistry):
     MANIFEST = "manifest.json"
     PAYLOAD = "model"  # sub-folder of a version holding the model files ("" = the version dir)
     META = ""  # sub-folder of a model folder holding aliases, lock and staging
-    RESERVED: Tuple[str, ...] = ()
 
     def __init__(self, root: str, fsync: bool = True, uri: Optional[str] = None) -> None:
         if not root:
@@ -387,7 +386,7 @@ class FilesystemRegistry(ModelRegistry):
                 model_dir,
                 self._payload_dir(staging),
                 fsync=self.fsync,
-                reserved=() if self.PAYLOAD else (self.MANIFEST, *self.RESERVED),
+                reserved=() if self.PAYLOAD else (self.MANIFEST,),
             )
             digest = _files.tree_digest(checksums)
             with _files.file_lock(self._lock_path(name)):

@@ -203,12 +203,10 @@ def version_metadata(
 
 def _read_metrics(folder: str) -> Optional[dict]:
     """The ``metrics.json`` of a folder as recorded metadata (``None`` if absent or unusable)."""
-    from tfx.dsl.io import fileio
-
     from tfx_addons_lab.gates.signals import parse_metrics
 
     path = io.join(folder, METRICS_FILE)
-    if not io.exists(path) or fileio.stat(path).length > _MAX_METRICS_BYTES:
+    if not io.exists(path) or io.size(path) > _MAX_METRICS_BYTES:
         return None
     try:
         return parse_metrics(io.read_json(path), path)
