@@ -120,8 +120,14 @@ def anomalies(uri: str, by_split: Dict[str, Sequence[str]]):
     return art
 
 
-def evaluation(uri: str, candidate: Dict[str, float], baseline: Optional[Dict[str, float]] = None):
-    """A ``ModelEvaluation`` with real TFMA files: ``metrics-*.tfrecord`` and ``eval_config.json``."""
+def evaluation(
+    uri: str,
+    candidate: Dict[str, float],
+    baseline: Optional[Dict[str, float]] = None,
+    baseline_location: str = "/models/champion/Format-Serving",
+):
+    """A ``ModelEvaluation`` with real TFMA files: ``metrics-*.tfrecord`` and ``eval_config.json``
+    (``baseline_location``: the baseline's serving folder, as TFMA records ``modelLocations``)."""
     import tensorflow as tf
     from tensorflow_model_analysis.proto import metrics_for_slice_pb2
     from tfx.types import standard_artifacts
@@ -139,11 +145,27 @@ def evaluation(uri: str, candidate: Dict[str, float], baseline: Optional[Dict[st
     locations = {"candidate": f"{uri}/candidate/Format-Serving"}
     if baseline is not None:
         specs.append({"name": "baseline", "isBaseline": True})
-        locations["baseline"] = "/models/champion/Format-Serving"
+        locations["baseline"] = baseline_location
     with tf.io.TFRecordWriter(io.join(uri, "metrics-00000-of-00001.tfrecord")) as writer:
         writer.write(record.SerializeToString())
     config = {"evalConfig": {"modelSpecs": specs}, "modelLocations": locations}
     io.write_text(io.join(uri, "eval_config.json"), json.dumps(config))
+    return art
+
+
+def schema(uri: str, categorical: Sequence[str] = ()):
+    """A ``Schema`` artifact with ``schema.pbtxt`` as SchemaGen writes it; each name in
+    ``categorical`` is an INT feature with ``int_domain { is_categorical: true }``."""
+    from google.protobuf import text_format
+    from tensorflow_metadata.proto.v0 import schema_pb2
+    from tfx.types import standard_artifacts
+
+    art = _artifact(standard_artifacts.Schema, uri)
+    proto = schema_pb2.Schema()
+    for name in categorical:
+        feature = proto.feature.add(name=name, type=schema_pb2.INT)
+        feature.int_domain.is_categorical = True
+    io.write_text(io.join(uri, "schema.pbtxt"), text_format.MessageToString(proto))
     return art
 
 

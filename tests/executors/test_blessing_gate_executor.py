@@ -29,20 +29,35 @@ def _inputs(
     anomalies=None,
     evaluation=None,
     baseline_metrics=None,
+    infra=None,
+    infra_as_file=False,
+    baseline_model=None,
 ):
+    """Real input artifacts under ``root``. ``baseline_model`` is the ``metrics.json`` of a
+    wired baseline model (``{}``: none); by default ``baseline_metrics`` when there is no
+    ``evaluation`` (with one, ``baseline_metrics`` are the evaluation's baseline metrics)."""
     inputs = {spec.MODEL_KEY: [make.model(io.join(root, "model"), metrics, raw=raw_metrics)]}
     if blessed is not None:
         inputs[spec.MODEL_BLESSING_KEY] = [make.blessing(io.join(root, "bless"), blessed)]
+    if infra is not None:
+        inputs[spec.INFRA_BLESSING_KEY] = [
+            make.blessing(io.join(root, "infra"), infra, "InfraBlessing", as_file=infra_as_file)
+        ]
     if drift is not None:
         inputs[spec.DRIFT_REPORT_KEY] = [make.drift_report(io.join(root, "drift"), drift)]
     if anomalies is not None:
         inputs[spec.ANOMALIES_KEY] = [make.anomalies(io.join(root, "anom"), anomalies)]
+    if baseline_model is None and evaluation is None:
+        baseline_model = baseline_metrics
+    location = {}
+    if baseline_model is not None:
+        champion = make.model(io.join(root, "champ"), baseline_model or None, 2)
+        inputs[spec.BASELINE_MODEL_KEY] = [champion]
+        location["baseline_location"] = io.join(champion.uri, "Format-Serving")
     if evaluation is not None:
         inputs[spec.EVALUATION_KEY] = [
-            make.evaluation(io.join(root, "eval"), evaluation, baseline_metrics)
+            make.evaluation(io.join(root, "eval"), evaluation, baseline_metrics, **location)
         ]
-    elif baseline_metrics is not None:
-        inputs[spec.BASELINE_MODEL_KEY] = [make.model(io.join(root, "champ"), baseline_metrics, 2)]
     return inputs
 
 
@@ -88,6 +103,66 @@ def test_do_reads_tfma_evaluation_and_champion(root):
     assert _blessed(blessing), report["reason"]
     assert report["baseline_metrics"] == {"auc": 0.80}
     assert blessing.get_string_custom_property("baseline_model") == "/models/champion"
+
+
+@pytest.mark.parametrize(
+    "infra, as_file",
+    [(1, False), (0, True)],
+    ids=["infra-blessed-property", "infra-not-blessed-file"],
+)
+def test_do_reads_every_input_of_the_spec_from_the_root(root, infra, as_file):
+    """All seven inputs and both outputs on ``root`` (``ram://``: nothing may use ``os``)."""
+    inputs = _inputs(
+        root,
+        anomalies={"train": [], "eval": []},
+        evaluation={"auc": 0.82},
+        baseline_metrics={"auc": 0.80},
+        baseline_model={},  # no metrics.json: the Evaluator's baseline metrics are used
+        infra=infra,
+        infra_as_file=as_file,
+    )
+    assert set(inputs) == set(spec.INPUT_KEYS) == set(spec.BlessingGateSpec.INPUTS)
+    blessing, report = _run(BlessingGateExecutor(), root, inputs, champion_metric="auc")
+    checks = {c["name"]: c["passed"] for c in report["checks"]}
+    assert set(checks) == {
+        "metric:auc",
+        "champion:auc",
+        "model_blessing",
+        "infra_blessing",
+        "no_drift",
+        "no_anomalies",
+    }
+    assert [name for name, passed in checks.items() if not passed] == (
+        [] if infra else ["infra_blessing"]
+    )
+    assert _blessed(blessing) is bool(infra), report["reason"]
+    assert report["signal_errors"] == {}
+    assert report["candidate_metrics"] == {"auc": 0.82}
+    assert report["baseline_metrics"] == {"auc": 0.80}
+    champion = io.join(root, "champ")
+    assert report["baseline_model"] == {"uri": champion, "id": 2}
+    assert blessing.get_string_custom_property("baseline_model") == champion
+    assert blessing.get_int_custom_property("baseline_model_id") == 2
+    assert io.exists(io.join(root, "out_report", spec.GATE_REPORT_HTML_FILE))
+
+
+@pytest.mark.parametrize("champion_auc, blessed", [(0.80, True), (0.86, False)])
+def test_baseline_model_metrics_decide_the_champion_check(root, champion_auc, blessed):
+    """Without an evaluation the champion's own ``metrics.json`` (on ``root``) is the baseline."""
+    inputs = _inputs(
+        root,
+        metrics={"auc": 0.85},
+        anomalies={"train": []},
+        baseline_metrics={"auc": champion_auc},
+        infra=1,
+        infra_as_file=True,
+    )
+    blessing, report = _run(BlessingGateExecutor(), root, inputs, champion_metric="auc")
+    check = next(c for c in report["checks"] if c["name"] == "champion:auc")
+    assert check["passed"] is blessed and _blessed(blessing) is blessed, report["reason"]
+    assert report["baseline_metrics"] == {"auc": champion_auc}
+    assert report["baseline_model"] == {"uri": io.join(root, "champ"), "id": 2}
+    assert all(c["passed"] for c in report["checks"] if c["name"] != "champion:auc")
 
 
 # ----------------------------------------------------------------- fail closed (issue 11.5)

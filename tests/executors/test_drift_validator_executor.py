@@ -16,11 +16,25 @@ from tfx_addons_lab.specs import drift_validator as spec
 from tfx_addons_lab.specs.artifacts import DriftReport
 
 
-def _run(executor, root, comparisons, baseline=True, fail_on_drift=False, config=None, schema=None):
+def _run(
+    executor,
+    root,
+    comparisons,
+    baseline=True,
+    fail_on_drift=False,
+    config=None,
+    schema=None,
+    resolved_span=None,
+):
     stats = make.statistics(
         io.join(root, "stats"), {"train": make.frames(2.0), "eval": make.frames(0.0, seed=1)}, 11
     )
     inputs = {spec.STATISTICS_KEY: [stats]}
+    if resolved_span is not None:  # the same artifact as a span resolver hands it on
+        resolved = make.output(standard_artifacts.ExampleStatistics, stats.uri)
+        resolved.id, resolved.span = stats.id, resolved_span
+        resolved.split_names = stats.split_names
+        inputs[spec.RESOLVED_CURRENT_KEY] = [resolved]
     if baseline:
         inputs[spec.BASELINE_STATISTICS_KEY] = [
             make.statistics(io.join(root, "base"), {"train": make.frames(0.0, seed=2)}, 7)
@@ -70,6 +84,35 @@ def test_no_baseline_is_a_status_not_a_pass(root):
     data = io.read_json(io.join(report.uri, "report.json"))
     assert data["status"] == "no_baseline" and data["dataset_drifted"] is False
     assert report.get_string_custom_property("status") == "no_baseline"
+
+
+@pytest.mark.parametrize("categorical", [("hour",), ()], ids=["hour-categorical", "no-hints"])
+def test_do_reads_every_input_of_the_spec_from_the_root(root, categorical):
+    """Statistics, baseline, schema and resolved current all on ``root``: the schema decides
+    how ``hour`` is compared, the resolved span names the current side."""
+
+    class Where(_Recorder):
+        def Do(self, input_dict, output_dict, exec_properties):
+            self.calls = [a.uri for arts in {**input_dict, **output_dict}.values() for a in arts]
+            self.calls.append(sorted({*input_dict, *output_dict}))
+            super().Do(input_dict, output_dict, exec_properties)
+
+    schema = make.schema(io.join(root, "schema"), categorical)
+    ex = Where()
+    report, anomalies = _run(ex, root, TWO, schema=schema, resolved_span=2013)
+    *uris, keys = ex.calls
+    assert keys == sorted({*spec.DriftValidatorSpec.INPUTS, *spec.DriftValidatorSpec.OUTPUTS})
+    assert all(uri.startswith(root + "/") for uri in uris)
+    index = io.read_json(io.join(report.uri, "report.json"))
+    assert index["kind"] == "index" and index["dataset_drifted"] is True
+    per = io.read_json(io.join(report.uri, "train-vs-baseline-train", "report.json"))
+    assert per["current_name"] == "train@span 2013" and per["current_span"] == 2013
+    assert per["baseline_name"] == "train (statistics 7)"
+    hour = next(f for f in per["features"] if f["name"] == "hour")
+    assert hour["type"] == ("categorical" if categorical else "numeric")
+    assert "temp" in per["drifted_features"]
+    assert anomalies.span == 2013
+    assert set(io.listdir(anomalies.uri)) == {"Split-train", "Split-eval"}
 
 
 def test_fail_on_drift_raises_after_writing_the_report(local_root):

@@ -28,6 +28,8 @@ def _run(
     auc=0.9,
     out="pushed",
     reason="BLESSED: all 3 checks passed",
+    infra=None,
+    infra_metrics=None,
 ):
     model = make.model(io.join(root, f"model-{auc}"), {"auc": auc}, artifact_id=5)
     inputs = {spec.MODEL_KEY: [model]}
@@ -35,6 +37,11 @@ def _run(
         blessing = make.blessing(io.join(root, f"bless-{out}"), blessed)
         blessing.set_string_custom_property("reason", reason)
         inputs[spec.MODEL_BLESSING_KEY] = [blessing]
+    if infra is not None:  # InfraValidator's output; a metrics.json in it is recorded
+        infra_blessing = make.blessing(io.join(root, f"infra-{out}"), infra, "InfraBlessing")
+        if infra_metrics is not None:
+            io.write_json(io.join(infra_blessing.uri, spec.METRICS_FILE), infra_metrics)
+        inputs[spec.INFRA_BLESSING_KEY] = [infra_blessing]
     if examples_span is not None:
         examples = make.output(standard_artifacts.Examples, io.join(root, "examples"))
         examples.span = examples_span
@@ -88,6 +95,48 @@ def test_not_blessed_pushes_nothing(root, tmp_path, record_refused):
         not (tmp_path / "registry").exists()
         or not open_registry(str(tmp_path / "registry")).list_models()
     )
+
+
+@pytest.mark.parametrize(
+    "infra, record_refused", [(1, None), (0, None), (0, 1)], ids=["infra-1", "infra-0", "recorded"]
+)
+def test_infra_blessing_on_the_root_decides_the_push(root, tmp_path, infra, record_refused):
+    """Model, both blessings, examples and the output all on ``root``: the infra blessing alone
+    decides, and its folder's ``metrics.json`` is recorded with the version."""
+    registry_dir = tmp_path / "registry"
+    pushed = _run(
+        RegistryPusherExecutor(),
+        root,
+        registry_dir,
+        infra=infra,
+        infra_metrics={"latency_ms": 12.5},
+        record_refused=record_refused,
+    )
+    assert pushed.uri.startswith(root + "/")
+    assert pushed.get_int_custom_property("pushed") == infra
+    infra_uri = io.join(root, "infra-pushed")
+    if not infra and not record_refused:
+        assert not registry_dir.exists() or not open_registry(str(registry_dir)).list_models()
+        assert "registry_version" not in pushed.mlmd_artifact.custom_properties
+        return
+    reg = open_registry(str(registry_dir))
+    version = reg.get("penguin", 1)
+    assert version.metadata["infra_blessing"] == {"uri": infra_uri, "blessed": infra}
+    assert version.metadata["metrics"] == {"auc": 0.9, "latency_ms": 12.5}
+    assert version.metadata["source_uri"] == io.join(root, "model-0.9")
+    assert version.metadata["blessing"]["uri"] == io.join(root, "bless-pushed")
+    assert version.metadata["examples"][0]["uri"] == io.join(root, "examples")
+    assert reg.aliases("penguin") == ({"champion": 1} if infra else {})
+    if infra:
+        assert version.metadata["verdict"]["status"] == "passed"
+        assert pushed.get_string_custom_property("registry_verdict") == "passed"
+    else:  # the model blessing passed: the refusal names the infra blessing
+        assert version.metadata["verdict"] == {
+            "status": "refused",
+            "reason": "infra_blessing is refused",
+            "blessing_uri": infra_uri,
+        }
+        assert pushed.get_string_custom_property("registry_verdict") == "refused"
 
 
 def test_hooks_open_registry_build_metadata_push_set_aliases_after_push(local_root, tmp_path):
