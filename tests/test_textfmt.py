@@ -17,6 +17,14 @@ HOSTILE = [
     "line\u2028sep",
     "nul\x00byte",
     "del\x7f",
+    "arabic\u061cmark",
+    "mongolian\u180evowel",
+    "word\u2060joiner",
+    "tag\U000e0041chars",
+    "private\ue000use",
+    "unassigned\u0378",
+    "soft\u00adhyphen",
+    "nbsp\u00a0space",
 ]
 
 
@@ -32,6 +40,12 @@ def test_safe_leaves_no_control_character(text):
 @pytest.mark.parametrize("text", ["plain", "naïve café", "日本語", "a-b_c.d", ""])
 def test_safe_keeps_printable_text(text):
     assert safe(text) == text
+
+
+def test_escapes_name_the_code_point():
+    assert safe("a\u061cb") == "a\\u061cb"
+    assert safe("tag\U000e0041") == "tag\\U000e0041"
+    assert safe("\x9b") == "\\x9b"
 
 
 def test_safe_none_and_numbers():

@@ -3,8 +3,8 @@
 Everything we print may contain text that came from data (feature names, model names,
 category values, file names). :func:`safe` makes such text inert on a terminal: control
 characters (newlines, carriage returns, ANSI escape sequences, C1 controls, Unicode
-direction overrides) are shown as visible escapes, so a column name can neither fake a line
-of our output nor drive the terminal. :func:`table` renders aligned text tables whose every
+direction overrides, and every other character Python does not call printable) are shown as
+visible escapes, so a column name can neither fake a line of our output nor drive the terminal. :func:`table` renders aligned text tables whose every
 cell goes through :func:`safe`.
 """
 
@@ -22,12 +22,13 @@ _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e"}
 
 
-def _escape(match: re.Match[str]) -> str:
-    ch = match.group(0)
+def _escape_char(ch: str) -> str:
     if ch in _NAMED:
         return _NAMED[ch]
     code = ord(ch)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def safe(value: Any) -> str:
@@ -39,7 +40,13 @@ def safe(value: Any) -> str:
     text = "" if value is None else str(value)
     if text.isprintable() and not _UNSAFE.search(text):
         return text
-    return _UNSAFE.sub(_escape, unicodedata.normalize("NFC", text))
+    # the listed controls, and every other character Python does not call printable (other
+    # format characters such as U+061C ARABIC LETTER MARK or U+2066.., unassigned and
+    # private-use code points, spaces other than ' ')
+    return "".join(
+        _escape_char(ch) if not ch.isprintable() or _UNSAFE.match(ch) else ch
+        for ch in unicodedata.normalize("NFC", text)
+    )
 
 
 def table(

@@ -196,7 +196,7 @@ def _one_line_error(out, *needles):
         assert needle in lines[0], lines[0]
 
 
-@pytest.mark.parametrize("prefix", ["", "file://", "tfserving://"])
+@pytest.mark.parametrize("prefix", ["", "file://", "tfserving://", "mlflow+file://"])
 def test_list_on_a_file_or_missing_folder_exits_2(tmp_path, prefix):
     a_file = tmp_path / "notes.txt"
     a_file.write_text("hello")
@@ -207,8 +207,11 @@ def test_list_on_a_file_or_missing_folder_exits_2(tmp_path, prefix):
     _one_line_error(cli("list", prefix + str(missing)), "does not exist")
     _one_line_error(cli("show", prefix + str(missing), "m", "1"), "does not exist")
     (tmp_path / "empty").mkdir()
-    _one_line_error(cli("list", prefix + str(tmp_path / "empty")), "not a tfx-addons-lab registry")
+    kind = "not a local MLflow registry" if prefix.startswith("mlflow") else "not a tfx-addons"
+    _one_line_error(cli("list", prefix + str(tmp_path / "empty")), kind)
+    # reading never creates anything (MLflow's local store would create mlflow.db)
     assert a_file.read_text() == "hello" and not missing.exists()
+    assert os.listdir(tmp_path / "empty") == []
 
 
 _DAMAGE = {

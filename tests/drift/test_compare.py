@@ -286,6 +286,15 @@ def test_config_round_trip_and_validation():
         ({"correction": "holm"}, "bonferroni"),
         ({"small_baseline_rows": -5}, "small_baseline_rows"),
         ({"exclude": [1, 2]}, "exclude"),
+        # numbers a float cannot hold, NaN, and the message's prefix said once
+        ({"threshold": 10**400}, r"^DriftConfig\.threshold must be a number"),
+        ({"drift_share": -(10**400)}, r"^DriftConfig\.drift_share must be a number"),
+        ({"feature_thresholds": {"x": 10**400}}, r"^DriftConfig\.feature_thresholds\['x'\] must"),
+        ({"feature_thresholds": {"x": float("nan")}}, r"^DriftConfig\.feature_thresholds\['x'\]"),
+        (
+            {"feature_methods": {"x": "ks"}, "feature_thresholds": {"x": 10**400}},
+            r"^DriftConfig\.feature_thresholds\['x'\] must be a number",
+        ),
     ]
     for d, msg in bad:
         with pytest.raises(InvalidInputError, match=msg):

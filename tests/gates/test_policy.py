@@ -302,3 +302,23 @@ def test_anomalies_split_filter():
     anomalies = [{"split": "train", "feature": "a", "severity": "ERROR", "description": "d"}]
     assert check_no_anomalies(anomalies, splits=["eval"]).passed
     assert not check_no_anomalies(anomalies, splits=["train"]).passed
+
+
+@pytest.mark.parametrize("huge", [10**400, -(10**400), 10**309])
+def test_an_integer_too_large_for_a_float_is_a_refusal_not_a_crash(huge):
+    # a signal: refused with a reason naming it (not OverflowError out of decide)
+    floor = GateConfig(metric_thresholds={"auc": {"lower_bound": 0.7}})
+    decision = decide(floor, {"candidate_metrics": {"auc": huge}})
+    assert not decision.blessed
+    assert "candidate auc" in decision.checks[0].reason
+    assert "too large to be a finite number" in decision.checks[0].reason
+    champ = GateConfig(champion_metric="auc", no_baseline_policy="reject")
+    for cand, base in ((0.9, huge), (huge, 0.9), (huge, huge)):
+        signals = {"candidate_metrics": {"auc": cand}, "baseline_metrics": {"auc": base}}
+        decision = decide(champ, {**signals, "baseline_present": True})
+        assert not decision.blessed and "too large" in decision.checks[0].reason
+    # a config value: the usual one-line configuration error
+    with pytest.raises(InvalidInputError, match="must be a finite number"):
+        GateConfig(metric_thresholds={"auc": {"lower_bound": huge}})
+    with pytest.raises(InvalidInputError, match="min_improvement"):
+        GateConfig(champion_metric="auc", no_baseline_policy="bless", min_improvement=huge)

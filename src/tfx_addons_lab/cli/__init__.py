@@ -7,13 +7,16 @@ Subcommands live in their own modules and are imported only when used, so ``--he
     def run(args: argparse.Namespace) -> int: ...   # the exit status
 
 Exit status: 0 success, 1 a verdict the user asked about (e.g. dataset drifted), 2 bad usage or
-unreadable input (one clear line on stderr, no traceback).
+unreadable input (one clear line on stderr, no traceback). An unexpected error (a bug) is also
+one line and exit 2, never 1 (a verdict); ``-v`` shows its traceback. When the reader of our
+output goes away (``| head``) we stop quietly with 141, as a program killed by SIGPIPE would.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import List, Optional
 
@@ -27,7 +30,8 @@ SUBCOMMANDS = {
     ),
     "registry": (
         "tfx_addons_lab.cli.registry",
-        "inspect and manage a model registry (list, show, promote, rollback, history, verify)",
+        "inspect and manage a model registry (list, show, promote, approve, rollback, verify, "
+        "history)",
     ),
     "lineage": ("tfx_addons_lab.cli.lineage", "print the ML Metadata lineage of a pushed model"),
     "drift-history": (
@@ -44,6 +48,7 @@ NO_TENSORFLOW = frozenset({"registry", "drift"})
 EXIT_OK = 0
 EXIT_VERDICT = 1
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 
 
 class _Parser(argparse.ArgumentParser):
@@ -101,6 +106,23 @@ def main(argv: Optional[List[str]] = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
+    except BrokenPipeError:
+        # stdout's reader left: point stdout at /dev/null so the interpreter's final flush
+        # cannot print a second error, and stop without a word
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except Exception as exc:  # a bug: still one line, and never the "verdict" exit status 1
+        if args.verbose:
+            raise
+        from tfx_addons_lab.textfmt import safe
+
+        text = safe(" ".join(str(exc).split()))[:300]
+        sys.stderr.write(
+            f"tfx-addons-lab {args.command}: internal error: {type(exc).__name__}: {text} "
+            "(a bug: rerun with -v for the traceback and report it)\n"
+        )
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover

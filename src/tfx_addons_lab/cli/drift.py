@@ -586,8 +586,8 @@ def run(args: argparse.Namespace) -> int:
     _VERBOSE[0] = bool(getattr(args, "verbose", False))
     try:
         return _run(args)
-    except TfxAddonsLabError:
-        raise
+    except (TfxAddonsLabError, BrokenPipeError):
+        raise  # main() reports ours in one line and stops quietly when stdout's reader left
     except Exception as exc:  # noqa: BLE001 - the CLI never prints a traceback
         if getattr(args, "verbose", False):
             raise

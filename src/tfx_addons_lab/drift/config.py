@@ -99,10 +99,10 @@ class DriftConfig:
             )
         for feat, t in self.feature_thresholds.items():
             where = f"DriftConfig.feature_thresholds[{feat!r}]"
+            v = _number(t, f"feature_thresholds[{feat!r}]")
             if feat in self.feature_methods:
                 validate_threshold(get_method(self.feature_methods[feat]).kind, t, where)
             else:
-                v = _number(t, where)
                 if not 0.0 < v < math.inf:
                     raise InvalidInputError(f"{where} must be a positive number, got {t!r}")
         for key in ("include", "exclude", "categorical_features"):
@@ -206,8 +206,9 @@ def _number(v, where) -> float:
         raise InvalidInputError(f"DriftConfig.{where} must be a number, got {v!r}")
     try:
         f = float(v)
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"DriftConfig.{where} must be a number, got {v!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        shown = repr(v) if len(repr(v)) <= 60 else repr(v)[:57] + "..."
+        raise InvalidInputError(f"DriftConfig.{where} must be a number, got {shown}") from None
     if math.isnan(f):
         raise InvalidInputError(f"DriftConfig.{where} must be a number, got NaN")
     return f

@@ -27,13 +27,20 @@ def _num(value: Any, signed: bool = False) -> str:
     if isinstance(value, (int, float)):
         if isinstance(value, float) and not math.isfinite(value):
             return str(value)
-        return f"{value:+.4g}" if signed else f"{value:.4g}"
+        try:
+            return f"{value:+.4g}" if signed else f"{value:.4g}"
+        except OverflowError:  # an integer too large for a float (a hostile metrics.json)
+            text = str(value)
+            return text if len(text) <= 24 else f"{text[:12]}... ({len(text)} digits)"
     return str(value)
 
 
 def _pct(value: Any) -> str:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-        return f"{value:+.2%}"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return f"{value:+.2%}" if math.isfinite(value) else _num(value)
+        except OverflowError:
+            pass
     return _num(value)
 
 

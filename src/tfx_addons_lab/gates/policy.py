@@ -615,8 +615,13 @@ def decide(
 
 
 def _number(value: Any, where: str) -> float:
-    if not is_number(value) or not math.isfinite(float(value)):
-        raise InvalidInputError(f"{where} must be a finite number, got {value!r}")
+    try:
+        finite = is_number(value) and math.isfinite(float(value))
+    except OverflowError:  # an integer too large for a float
+        finite = False
+    if not finite:
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise InvalidInputError(f"{where} must be a finite number, got {shown}")
     return float(value)
 
 
@@ -630,7 +635,11 @@ def _lookup(metrics: Mapping[str, Any], metric: str, side: str) -> tuple[Optiona
     value = metrics[metric]
     if not is_number(value):
         return None, f"{side} {metric} is {value!r}, not a number"
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        return None, f"{side} {metric} is {shown}, too large to be a finite number"
     if not math.isfinite(value):
         shown = "NaN" if math.isnan(value) else ("inf" if value > 0 else "-inf")
         return value, f"{side} {metric} is {shown}, not a finite number"

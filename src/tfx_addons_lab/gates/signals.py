@@ -215,7 +215,17 @@ def parse_metrics(value: Any, what: str = "metrics") -> Dict[str, Any]:
     """
     if not isinstance(value, Mapping):
         raise ValueError(f"{what} must be a JSON object {{metric: number}}, got {_show(value)}")
-    return {str(k): float(v) if is_number(v) else v for k, v in value.items()}
+    return {str(k): _float_if_it_fits(v) for k, v in value.items()}
+
+
+def _float_if_it_fits(value: Any) -> Any:
+    """A number as a float; anything else, or an integer too large for a float, unchanged."""
+    if not is_number(value):
+        return value
+    try:
+        return float(value)
+    except OverflowError:  # e.g. a 400-digit integer in metrics.json: the check refuses it
+        return value
 
 
 def parse_blessed(value: Any, what: str = "blessing") -> bool:

@@ -191,6 +191,7 @@ class MlflowRegistry(ModelRegistry):
         artifact_location: Optional[str] = None,
         timeout: Optional[int] = None,
         retries: Optional[int] = None,
+        local_folder: Optional[str] = None,
     ):
         # MLflow reads these at every request: an explicit value wins, then the user's
         # environment, then our defaults (seconds, not MLflow's 7 retries x 120 s)
@@ -204,10 +205,7 @@ class MlflowRegistry(ModelRegistry):
             os.environ.setdefault(_ENV_RETRIES, str(DEFAULT_RETRIES))
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_JITTER", "0.5")
-        mlflow = _mlflow()
-        from mlflow.tracking import MlflowClient
-
-        self._mlflow = mlflow
+        self._mlflow = _mlflow()
         # verify() downloads artifacts; MLflow's tqdm bar would garble CLI tables and logs
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         # set_terminated() would print "View run ..." to stdout, after a get_run to build it
@@ -216,8 +214,45 @@ class MlflowRegistry(ModelRegistry):
         self.uri = uri or f"mlflow+{tracking_uri}"
         self.experiment = experiment
         self.artifact_location = artifact_location
-        self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+        # a local registry (mlflow+file:///path): the folder and its SQLite file are created by
+        # the first use of the client, never by opening the registry (MlflowClient creates its
+        # SQLite store when constructed, so a read of a mistyped path must not construct it)
+        self._local_folder = local_folder
+        self._client = None if local_folder else self._new_client()
         self._experiment_cache: Optional[str] = None
+
+    def _new_client(self):
+        from mlflow.tracking import MlflowClient
+
+        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+
+    @property
+    def client(self):
+        """The ``MlflowClient``; for a local registry its folder is created on first use."""
+        if self._client is None:
+            try:
+                os.makedirs(self._local_folder, exist_ok=True)
+            except OSError as exc:
+                raise RegistryError(
+                    f"registry {self.uri}: cannot create {self._local_folder} ({exc.strerror})"
+                ) from None
+            self._client = self._new_client()
+        return self._client
+
+    def check_exists(self) -> None:
+        """A local registry's folder must exist and hold ``mlflow.db`` (a server: no check)."""
+        if self._local_folder is None:
+            return
+        if not os.path.isdir(self._local_folder):
+            raise RegistryError(
+                f"registry folder {self.uri} does not exist; check the path (a registry is "
+                "created by its first push)"
+            )
+        if not os.path.isfile(os.path.join(self._local_folder, "mlflow.db")):
+            raise RegistryError(
+                f"{self.uri} is a folder but not a local MLflow registry (no mlflow.db); "
+                "check the path"
+            )
 
     @classmethod
     def from_uri(cls, uri: str) -> MlflowRegistry:
@@ -234,11 +269,16 @@ class MlflowRegistry(ModelRegistry):
 
             path, _ = path_from_uri(tracking, "file")
             folder = os.path.abspath(os.path.expanduser(path))
-            os.makedirs(folder, exist_ok=True)
+            if os.path.exists(folder) and not os.path.isdir(folder):
+                raise RegistryError(
+                    f"registry {uri} is a file, not a registry folder; give the folder that "
+                    "holds the local MLflow registry (mlflow.db)"
+                )
             return cls(
                 f"sqlite:///{folder}/mlflow.db",
                 uri=uri,
                 artifact_location=f"file://{folder}/artifacts",
+                local_folder=folder,
                 **options,
             )
         return cls(tracking, uri=uri, **options)
