@@ -569,5 +569,22 @@ class ModelRegistry(abc.ABC):
         """
         return None
 
+    def _require_folder(self, folder: str, marker: str, what: str) -> None:
+        """:meth:`check_exists` of a registry kept in a local ``folder`` holding ``marker``.
+
+        ``what`` names the kind of registry in the message (``"a local MLflow registry"``).
+        """
+        import os
+
+        if not os.path.isdir(folder):
+            raise RegistryError(
+                f"registry folder {self.uri} does not exist; check the path (a registry is "
+                "created by its first push)"
+            )
+        if not os.path.isfile(os.path.join(folder, marker)):
+            raise RegistryError(
+                f"{self.uri} is a folder but not {what} (no {marker}); check the path"
+            )
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.uri!r})"

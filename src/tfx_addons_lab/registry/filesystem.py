@@ -168,16 +168,8 @@ class FilesystemRegistry(ModelRegistry):
         return True
 
     def check_exists(self) -> None:
-        if not self._check_root():
-            raise RegistryError(
-                f"registry folder {self.uri} does not exist; check the path (a registry is "
-                "created by its first push)"
-            )
-        if not os.path.isfile(os.path.join(self.root, "registry.json")):
-            raise RegistryError(
-                f"{self.uri} is a folder but not a tfx-addons-lab registry (no registry.json); "
-                "check the path"
-            )
+        self._check_root()  # a file: RegistryError
+        self._require_folder(self.root, "registry.json", "a tfx-addons-lab registry")
 
     def _listdir(self, path: str) -> List[str]:
         """Entries of a registry folder; [] if missing, :class:`RegistryError` if unreadable."""

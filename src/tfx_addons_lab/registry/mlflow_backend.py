@@ -241,18 +241,8 @@ class MlflowRegistry(ModelRegistry):
 
     def check_exists(self) -> None:
         """A local registry's folder must exist and hold ``mlflow.db`` (a server: no check)."""
-        if self._local_folder is None:
-            return
-        if not os.path.isdir(self._local_folder):
-            raise RegistryError(
-                f"registry folder {self.uri} does not exist; check the path (a registry is "
-                "created by its first push)"
-            )
-        if not os.path.isfile(os.path.join(self._local_folder, "mlflow.db")):
-            raise RegistryError(
-                f"{self.uri} is a folder but not a local MLflow registry (no mlflow.db); "
-                "check the path"
-            )
+        if self._local_folder is not None:
+            self._require_folder(self._local_folder, "mlflow.db", "a local MLflow registry")
 
     @classmethod
     def from_uri(cls, uri: str) -> MlflowRegistry:
