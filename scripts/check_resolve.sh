@@ -5,8 +5,12 @@
 #   - Python 3.10 on the host (this Debian 12 host: must land on the TFX 1.16 set),
 #   - Python 3.13 in the TFX 1.21 environment of scripts/test_latest.sh (must land on TFX 1.21),
 # each under RESOLVE_LIMIT_SECONDS (default 300); RESOLVE_EXTRAS="mlflow,kfp" adds a run with extras.
+# Then, in the same empty venvs, the beside-check (skip with RESOLVE_BESIDE=0): pip resolves the
+# tested tfx pin alone (tfx==1.16.0 on 3.10, tfx==1.21.0 on 3.13, read from constraints/) and
+# again with our wheel added (both `--dry-run --ignore-installed --report`, concurrently); the
+# second set must be the first plus our package only. Reports and lists: build/check-resolve/.
 # Nothing is installed; pip downloads wheels only to read their metadata (this index serves no
-# PEP 658 metadata and pip's HTTP cache stayed empty, so each run fetches ~1.5 GB, ~4 min).
+# PEP 658 metadata and pip's HTTP cache stays empty: the proxy sends no caching headers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '[check-resolve] %s\n' "$*" >&2; }
@@ -28,9 +32,27 @@ rm -rf "$out"; mkdir -p "$out"
 whl=$(ls "$out"/tfx_addons_lab-*.whl)
 say "built $whl"
 
+beside_args() {  # beside_args PY: BESIDE=(--beside tfx==<pin of constraints/tfx-*-pyPY.txt> ...)
+  local f pin
+  BESIDE=()
+  [ "${RESOLVE_BESIDE:-1}" != 0 ] || return 0
+  f=$(ls constraints/tfx-*-py"$1".txt | head -1)
+  pin=$(sed -n 's/^tfx==\([^ #]*\).*/tfx==\1/p' "$f" | head -1)
+  [ -n "$pin" ] || { say "error: no tfx== pin in $f"; exit 2; }
+  BESIDE=(--beside "$pin" --beside-dir "$out/beside-py$1")
+  if [ "$1" = 3.10 ]; then  # open (issue 12): see README "Compatibility"
+    BESIDE+=(--beside-known-conflict "tfx 1.16.0 alone resolves apache-beam 2.74 / google-cloud-storage 3.x; our 3.10 caps keep the tested beam 2.61 set so that an unconstrained resolve finishes in time")
+  fi
+}
+
 rc=0
+t_start=$(date +%s)
 for extras in "" ${RESOLVE_EXTRAS:+"$RESOLVE_EXTRAS"}; do
-  "$py310" scripts/check_resolve.py "$whl" --extras "$extras" || rc=1
-  scripts/test_latest.sh --exec python3 scripts/check_resolve.py "$whl" --extras "$extras" || rc=1
+  # the beside-check runs with the plain wheel only (extras add packages by design)
+  beside_args 3.10; [ -z "$extras" ] || BESIDE=()
+  "$py310" scripts/check_resolve.py "$whl" --extras "$extras" "${BESIDE[@]}" || rc=1
+  beside_args 3.13; [ -z "$extras" ] || BESIDE=()
+  scripts/test_latest.sh --exec python3 scripts/check_resolve.py "$whl" --extras "$extras" "${BESIDE[@]}" || rc=1
 done
+say "total $(( $(date +%s) - t_start )) s (after the wheel build)"
 exit "$rc"
