@@ -83,7 +83,7 @@ def create_pipeline(
       enable_cache: reuse results when a span is processed again unchanged.
       kubeflow: build the champion as the RegistryChampion component and the drift baseline
         as the previous run (KubeflowV2DagRunner / Vertex AI compile only stock resolver
-        strategies).
+        strategies), and let RegistryPusher record the pipeline job's name as the run id.
       baseline_window: 0 compares each span with the previous span; N > 0 with the last N
         spans merged into one baseline (``mode="rolling_window"``).
     """
@@ -206,6 +206,8 @@ def create_pipeline(
         examples=example_gen.outputs["examples"],
         # every candidate becomes a version with its verdict; only a pass moves the alias
         record_refused=True,
+        # Vertex / Kubeflow v2: record the job's name as the run id (KFP placeholders)
+        kubeflow=kubeflow,
     )
     return tfx.dsl.Pipeline(
         pipeline_name=PIPELINE_NAME,

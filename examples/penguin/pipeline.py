@@ -191,7 +191,8 @@ def create_pipeline(
       enable_cache: re-running with unchanged inputs reuses cached results.
       metadata_path: the SQLite ML Metadata file; default ``<output_dir>/metadata.sqlite``.
       kubeflow: build the champion as the RegistryChampion component (for
-        KubeflowV2DagRunner / Vertex AI, which compile only stock resolver strategies).
+        KubeflowV2DagRunner / Vertex AI, which compile only stock resolver strategies) and
+        let RegistryPusher record the pipeline job's name as the run id.
     """
     from tfx import v1 as tfx
 
@@ -230,6 +231,8 @@ def create_pipeline(
         model_name=MODEL_NAME,
         aliases=["champion"],
         examples=std["example_gen"].outputs["examples"],
+        # Vertex / Kubeflow v2: record the job's name as the run id (KFP placeholders)
+        kubeflow=kubeflow,
     )
     # The stock Pusher consumes our gate's blessing unchanged.
     pusher = tfx.components.Pusher(

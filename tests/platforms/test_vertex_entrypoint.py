@@ -6,9 +6,10 @@ subprocess fed the ``ExecutorInput`` JSON that Vertex's launcher would build (se
 emulated ML Metadata and one registry. The champion is the RegistryChampion component
 (``registry_champion_resolver(..., kubeflow=True)``): in job 1 the registry is empty, so
 its ``model`` is a stand-in (``champion_found=0``) that the gate ignores; job 2 has
-unchanged inputs (every task a cache hit, as on Vertex: the champion alias points at the
-candidate itself, never compared with itself); job 3 trains a new candidate (another
-``train_steps``) and gets a copy of registry version 1 as Evaluator's and the gate's baseline.
+unchanged inputs (every task but RegistryPusher a cache hit, as on Vertex: the champion
+alias points at the candidate itself, never compared with itself; RegistryPusher's resolved
+job-name parameter differs per job, so it runs and finds the model already pushed); job 3
+trains a new candidate (another ``train_steps``) and gets a copy of registry version 1 as Evaluator's and the gate's baseline.
 """
 
 from __future__ import annotations
@@ -138,6 +139,30 @@ def test_registry_pusher_creates_a_version(vertex_runs):
     assert meta["gate_reasons"] and meta["gate_reasons"][0].startswith("BLESSED")
     assert meta["data_spans"] == [0]
     assert registry.alias_history("penguin", "champion")[0].version == 1
+    # Run identity on Vertex: the KFP placeholders compiled into the task's parameters were
+    # resolved for job-1 (as the backend does) and recorded; no pipeline name is available.
+    params = first.tasks["RegistryPusher"].executor_input["inputs"]["parameters"]
+    assert params["pipeline_job_name"] == {"stringValue": "job-1"}
+    assert meta["pipeline_run_id"] == "job-1"
+    assert meta["pipeline_job_uuid"] == first.job_uuid and first.job_uuid
+    assert meta["component_id"] == "RegistryPusher"
+    assert "pipeline_name" not in meta
+
+
+def test_the_spec_carries_kfp_placeholders_only_for_registry_pusher(vertex_runs):
+    spec = vertex_runs["harness"].spec
+    tasks = spec["root"]["dag"]["tasks"]
+    params = tasks["RegistryPusher"]["inputs"]["parameters"]
+    assert {
+        k: params[k]["runtimeValue"]["constantValue"]["stringValue"]
+        for k in ("pipeline_job_name", "pipeline_job_uuid", "pipeline_task_name")
+    } == {
+        "pipeline_job_name": "{{$.pipeline_job_name}}",
+        "pipeline_job_uuid": "{{$.pipeline_job_uuid}}",
+        "pipeline_task_name": "{{$.pipeline_task_name}}",
+    }
+    others = json.dumps({n: t for n, t in tasks.items() if n != "RegistryPusher"})
+    assert "{{$.pipeline_job" not in others
 
 
 def test_unchanged_second_job_is_cached_and_never_compares_the_model_with_itself(vertex_runs):
@@ -151,6 +176,17 @@ def test_unchanged_second_job_is_cached_and_never_compares_the_model_with_itself
     champion = second.output(CHAMPION, "model")
     assert champion.metadata["champion_found"] == 0 and champion.name != model_1.name
     assert second.output("BlessingGate", "blessing").metadata["blessed"] == 1
+    # RegistryPusher is not a cache hit: its resolved job name differs per job (KFP's driver
+    # keys the cache on the resolved input; Vertex assumed alike). It re-pushes the same
+    # model: no new version, and version 1 keeps the run that created it.
+    assert second.tasks["RegistryPusher"].status == "succeeded"
+    pushed = second.output("RegistryPusher", "pushed_model")
+    assert pushed.metadata["registry_already_pushed"] == 1
+    assert pushed.metadata["registry_version"] == 1
+    from tfx_addons_lab.registry import open_registry
+
+    registry = open_registry(str(vertex_runs["out"] / "registry"))
+    assert registry.get("penguin", 1).metadata["pipeline_run_id"] == "job-1"
 
 
 def test_third_job_compares_with_the_registry_champion(vertex_runs):

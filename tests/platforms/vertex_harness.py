@@ -8,6 +8,12 @@ and the upstream tasks' published outputs, and runs the command of the spec's
     python -m tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor \\
         --executor_class_path ... --json_serialized_invocation_args <ExecutorInput JSON> ...
 
+A task parameter whose constant is one of KFP's runtime placeholders (``{{$.pipeline_job_name}}``,
+``{{$.pipeline_job_uuid}}``, ``{{$.pipeline_job_resource_name}}``, ``{{$.pipeline_task_name}}``,
+``{{$.pipeline_task_uuid}}``; the whole constant, as KFP's driver matches them) gets the job's
+or task's value before the cache lookup, as the backend does: the job name is the ``run_id``
+given to :meth:`VertexHarness.run`, the job uuid a new uuid per run (``RunResult.job_uuid``).
+
 A ``lifecycle.preCacheCheck`` (file-based ExampleGen's driver) runs first with the same
 input; its ``ExecutorOutput`` (span, fingerprint, the output artifact's metadata) is applied
 to the task before the cache lookup, as Vertex does. The executor's ``ExecutorOutput``
@@ -28,8 +34,9 @@ What stands in for Vertex's services:
   ``{{$.inputs.artifacts['input'].metadata['current_model_id']}}`` rendered from the task's
   input artifact (a number as Python's ``str`` of the JSON float); the newest match wins. An
   empty result leaves the output empty, and a consumer then gets no artifact for that key.
-* **Caching**: a task with ``cachingOptions.enableCache`` whose executor, parameters and
-  input artifact names equal an earlier execution's reuses its published outputs.
+* **Caching**: a task with ``cachingOptions.enableCache`` whose executor, parameters (after
+  the placeholders above are resolved) and input artifact names equal an earlier execution's
+  reuses its published outputs.
 * **Storage**: artifact URIs are local folders below ``root/pipeline_root/<run_id>/
   <task>_<n>/<output key>`` (Vertex: ``gs://<root>/<project>/<job>/<task>_<id>/<key>``).
 
@@ -48,12 +55,14 @@ import re
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 RESOURCE_PREFIX = "projects/123456789/locations/us-central1/metadataStores/default/artifacts/"
 _TITLE = re.compile(r"^title:\s*(\S+)", re.M)
+_JOB_PROJECT = "projects/123456789/locations/us-central1/pipelineJobs/"
 _PLACEHOLDER = re.compile(r"\{\{\$\.inputs\.artifacts\['([^']+)'\]\.metadata\['([^']+)'\]\}\}")
 
 
@@ -152,6 +161,17 @@ def _clause(text: str):
     raise NotImplementedError(f"filter clause not emulated: {text!r}")
 
 
+def runtime_placeholders(run_id: str, job_uuid: str, task: str) -> Dict[str, str]:
+    """KFP's pipeline/task placeholders -> their values in one task of one job."""
+    return {
+        "{{$.pipeline_job_name}}": run_id,
+        "{{$.pipeline_job_uuid}}": job_uuid,
+        "{{$.pipeline_job_resource_name}}": _JOB_PROJECT + run_id,
+        "{{$.pipeline_task_name}}": task,
+        "{{$.pipeline_task_uuid}}": str(uuid.uuid5(uuid.UUID(job_uuid), task)),
+    }
+
+
 def _render(value: Any) -> str:
     # How a JSON value lands in a filter string: numbers are JSON floats.
     return str(float(value)) if isinstance(value, (int, float)) else str(value)
@@ -175,6 +195,7 @@ class RunResult:
     run_id: str
     tasks: Dict[str, TaskResult]
     seconds: float
+    job_uuid: str = ""
 
     @property
     def ok(self) -> bool:
@@ -220,6 +241,7 @@ class VertexHarness:
         self.env = dict(os.environ if env is None else env)
         self.task_timeout = task_timeout
         self.store = MetadataStore(self.root / "metadata.json")
+        self._job_uuid = str(uuid.uuid4())  # a new one per run()
 
     # -- plan ---------------------------------------------------------------------------------
 
@@ -263,6 +285,7 @@ class VertexHarness:
     def run(self, run_id: str, stop_on_failure: bool = True) -> RunResult:
         """Run every task of the spec once (one "pipeline job"); return what happened."""
         self._check_supported()
+        self._job_uuid = str(uuid.uuid4())
         started = time.time()
         results: Dict[str, TaskResult] = {}
         failed = False
@@ -283,7 +306,7 @@ class VertexHarness:
             results[name] = result
             failed = failed or result.status == "failed"
             self.store.save()
-        return RunResult(run_id, results, time.time() - started)
+        return RunResult(run_id, results, time.time() - started, job_uuid=self._job_uuid)
 
     def _input_artifacts(
         self, name: str, results: Mapping[str, TaskResult]
@@ -332,8 +355,11 @@ class VertexHarness:
             art_type = in_defs["artifacts"][key]["artifactType"]
             artifacts[key] = {"artifacts": [a.runtime(art_type) for a in arts]}
         parameters, parameter_values = {}, {}
+        runtime = runtime_placeholders(run_id, self._job_uuid, name)
         for key, param in task.get("inputs", {}).get("parameters", {}).items():
             const = param["runtimeValue"]["constantValue"]
+            if const.get("stringValue") in runtime:  # the backend resolves it
+                const = {"stringValue": runtime[const["stringValue"]]}
             parameters[key] = dict(const)  # the v1 ``Value`` form: stringValue / intValue
             ((_, value),) = const.items()
             parameter_values[key] = int(value) if "intValue" in const else value

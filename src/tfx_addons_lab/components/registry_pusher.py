@@ -52,6 +52,9 @@ class RegistryPusher(base_component.BaseComponent):
     ``registry_already_pushed`` (0/1) and ``registry_aliases``. The version's metadata records
     the model artifact URI, pipeline name, run id, the blessings' properties (e.g.
     BlessingGate's ``reason``) and metrics files, so lineage survives outside ML Metadata.
+    On Kubeflow Pipelines v2 / Vertex AI pass ``kubeflow=True``: the run id is then the
+    pipeline job's name (``pipeline_job_uuid`` and the task name are recorded too; the
+    pipeline name is not available to the executor there).
 
     Args:
       model: the ``Model`` channel (usually ``trainer.outputs["model"]``).
@@ -71,6 +74,14 @@ class RegistryPusher(base_component.BaseComponent):
       examples: optional ``Examples`` the model was trained on (e.g.
         ``example_gen.outputs["examples"]``): their URIs, spans and versions are stored with
         the version (``examples``, ``data_spans``), so lineage survives outside ML Metadata.
+      kubeflow: the pipeline is compiled for Kubeflow Pipelines v2 / Vertex AI
+        (``KubeflowV2DagRunner``): add the parameters ``pipeline_job_name``,
+        ``pipeline_job_uuid`` and ``pipeline_task_name`` holding KFP's placeholders
+        (``{{$.pipeline_job_name}}``...), which the backend resolves per job, so the version
+        records ``pipeline_run_id`` (the job name), ``pipeline_job_uuid`` and
+        ``component_id``. The resolved values differ per job, so this task is not a cache
+        hit there (a re-push of the same model returns the same version). Leave it False
+        for other runners: Airflow's Jinja templating rejects ``{{$...}}`` strings.
     """
 
     SPEC_CLASS = spec.RegistryPusherSpec
@@ -91,6 +102,7 @@ class RegistryPusher(base_component.BaseComponent):
         custom_executor_spec: Optional[executor_spec.ExecutorSpec] = None,
         examples: Optional[types.BaseChannel] = None,
         record_refused: bool = False,
+        kubeflow: bool = False,
     ):
         validate_name(model_name)
         component_spec = spec.RegistryPusherSpec(
@@ -103,6 +115,7 @@ class RegistryPusher(base_component.BaseComponent):
             aliases=spec.aliases_json(aliases),
             metadata=spec.metadata_json(metadata),
             record_refused=spec.record_refused_flag(record_refused),
+            **spec.kubeflow_parameters(kubeflow),
             pushed_model=types.Channel(type=standard_artifacts.PushedModel),
         )
         super().__init__(spec=component_spec, custom_executor_spec=custom_executor_spec)

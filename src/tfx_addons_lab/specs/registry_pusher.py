@@ -15,6 +15,7 @@ from tfx.types.system_executions import Deploy
 
 from tfx_addons_lab import artifact_io as io
 from tfx_addons_lab.errors import InvalidInputError
+from tfx_addons_lab.run_identity import KUBEFLOW_PLACEHOLDERS
 from tfx_addons_lab.textfmt import safe
 
 _LOG = logging.getLogger(__name__)
@@ -55,7 +56,9 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9.\-]*)(\+[A-Za-z0-9.\-]+)?://")
 
 class RegistryPusherSpec(ComponentSpec):
     """Spec of ``RegistryPusher`` (``aliases`` and ``metadata`` are JSON strings,
-    ``record_refused`` is 0 or 1)."""
+    ``record_refused`` is 0 or 1; ``pipeline_job_name``, ``pipeline_job_uuid`` and
+    ``pipeline_task_name`` are set only for Kubeflow v2 / Vertex AI, to KFP's placeholders:
+    see :mod:`tfx_addons_lab.run_identity`)."""
 
     PARAMETERS = {
         REGISTRY_URI_KEY: ExecutionParameter(type=str),
@@ -63,6 +66,7 @@ class RegistryPusherSpec(ComponentSpec):
         ALIASES_KEY: ExecutionParameter(type=str, optional=True),
         METADATA_KEY: ExecutionParameter(type=str, optional=True),
         RECORD_REFUSED_KEY: ExecutionParameter(type=int, optional=True),
+        **{key: ExecutionParameter(type=str, optional=True) for key in KUBEFLOW_PLACEHOLDERS},
     }
     INPUTS = {
         MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
@@ -143,6 +147,19 @@ def record_refused_flag(record_refused: Any) -> int:
             f"RegistryPusher record_refused must be True or False, got {record_refused!r}"
         )
     return int(record_refused)
+
+
+def kubeflow_parameters(kubeflow: Any) -> Dict[str, str]:
+    """The run-identity parameters: KFP's placeholders if ``kubeflow`` is True, else none.
+
+    None by default (the execution properties stay exactly as before) because TFX's
+    ``AirflowDagRunner`` renders every string execution property with Jinja, which rejects
+    ``{{$...}}`` (``TemplateSyntaxError: unexpected char '$'``); under LocalDagRunner they
+    would be inert literals.
+    """
+    if not isinstance(kubeflow, bool):
+        raise InvalidInputError(f"RegistryPusher kubeflow must be True or False, got {kubeflow!r}")
+    return dict(KUBEFLOW_PLACEHOLDERS) if kubeflow else {}
 
 
 def json_parameter(exec_properties: Dict[str, Any], key: str, default: Any) -> Any:
