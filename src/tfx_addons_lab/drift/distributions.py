@@ -875,7 +875,7 @@ def _numeric_batch(pending, num_examples: float) -> List[Optional[Distribution]]
     n = len(pending)
     # Per-feature scalars from the protos.
     head = []
-    for _, f, hist, _, arr in pending:
+    for _, f, hist, *_ in pending:
         ns = f.num_stats
         cs = ns.common_stats
         nan = float(hist.num_nan)
@@ -972,7 +972,9 @@ def _numeric_batch(pending, num_examples: float) -> List[Optional[Distribution]]
         edge = np.where(high, lo1, hi1)
         extreme = np.where(high, hi1, lo1)
         exact_end = np.where(high, vmax, vmin)
-        keep = (c1 >= 2) & (np.abs(extreme - exact_end) <= 1e-9 * np.maximum(1.0, np.abs(exact_end)))
+        keep = (c1 >= 2) & (
+            np.abs(extreme - exact_end) <= 1e-9 * np.maximum(1.0, np.abs(exact_end))
+        )
         m1 = np.where(
             keep,
             (c1 * 0.5 * (lo1 + hi1) + residual - extreme) / (c1 - 1.0),
