@@ -198,10 +198,12 @@ def test_registry_uri_that_is_a_file_is_refused(tmp_path):
 
     path = tmp_path / "file.txt"
     path.write_text("x")
-    with pytest.raises(InvalidInputError, match="existing file") as refused:
-        spec.validate_registry_uri(str(path))
-    assert "mlflow+http" in str(refused.value)
-    assert spec.validate_registry_uri(str(tmp_path / "new")) == str(tmp_path / "new")
+    for uri in (str(path), f"file://{path}", f"tfserving://{path}", f"mlflow+file://{path}"):
+        with pytest.raises(InvalidInputError, match="existing file") as refused:
+            spec.validate_registry_uri(uri)
+        assert "mlflow+http" in str(refused.value)
+    for uri in (str(tmp_path / "new"), f"tfserving://{tmp_path}/new", f"mlflow+file://{tmp_path}"):
+        assert spec.validate_registry_uri(uri) == uri
 
 
 def test_record_refused_registers_the_candidate_without_moving_an_alias(root, tmp_path):

@@ -78,6 +78,10 @@ class RegistryPusherSpec(ComponentSpec):
     TYPE_ANNOTATION = Deploy
 
 
+#: Registry schemes whose URI names a local folder after ``scheme://``.
+_LOCAL_PATH_SCHEMES = ("file", "tfserving", "mlflow+file")
+
+
 def validate_registry_uri(uri: Any) -> str:
     """Refuse, at pipeline-build time, a registry the pusher could not use on the cluster.
 
@@ -108,7 +112,9 @@ def validate_registry_uri(uri: Any) -> str:
                 f"RegistryPusher registry_uri {uri!r}: unknown scheme {scheme!r}; known: "
                 f"{', '.join(available_backends())}; use {choices}"
             )
-        path = uri[len("file://") :] if scheme == "file" else None
+        # the local folder behind a path-based scheme (tfserving:///srv/models -> /srv/models)
+        full = match.group(0)[: -len("://")].lower()  # mlflow+file
+        path = uri[len(full) + 3 :] if full in _LOCAL_PATH_SCHEMES else None
     else:
         path = uri
     if path and os.path.isfile(path):
