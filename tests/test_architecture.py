@@ -24,6 +24,7 @@ CORE = (
     "_tf_env",
     "_lazy",
     "_version",
+    "_fileio",
 )
 #: The TFX side shared by executors and components (layer 2).
 SHARED = ("specs", "artifact_io", "compat_vertex")

@@ -2,7 +2,9 @@
 
 Artifact URIs may be local paths or ``gs://``, ``s3://``, ``hdfs://``... (any filesystem
 registered with TFX's filesystem registry), so executors never call ``os``/``open``/
-``shutil`` on them. Paths are joined with ``posixpath`` (URIs use ``/`` everywhere).
+``shutil`` on them. The file functions (``exists``, ``read_json``, ``write_text``, ``join``...)
+are those of :mod:`tfx_addons_lab._fileio`, the package's one file-access path, which the
+TFX-free core (the drift history) uses too; this module adds the artifact-level readers.
 :func:`staged_locally` gives a local copy of a remote folder to libraries that need real
 files (model registries), and removes it afterwards.
 """
@@ -10,13 +12,27 @@ files (model registries), and removes it afterwards.
 from __future__ import annotations
 
 import contextlib
-import json
 import posixpath
-import re
 import tempfile
 from typing import Any, Dict, Iterator, List, Optional
 
-from tfx.dsl.io import fileio
+from tfx_addons_lab._fileio import (
+    exists,
+    glob,
+    is_local,
+    isdir,
+    join,
+    listdir,
+    makedirs,
+    read_bytes,
+    read_json,
+    read_text,
+    rglob,
+    size,
+    write_bytes,
+    write_json,
+    write_text,
+)
 
 __all__ = [
     "copy_dir",
@@ -43,85 +59,6 @@ __all__ = [
 
 #: File of an anomalies split, as the stock ExampleValidator writes it.
 ANOMALIES_FILE = "SchemaDiff.pb"
-
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-
-
-def join(*parts: str) -> str:
-    """Join URI parts with ``/`` (also right for ``gs://bucket/...``)."""
-    return posixpath.join(*parts)
-
-
-def is_local(uri: str) -> bool:
-    """``True`` for a plain path or ``file://`` URI."""
-    return not _SCHEME.match(uri) or uri.startswith("file://")
-
-
-def exists(uri: str) -> bool:
-    return fileio.exists(uri)
-
-
-def isdir(uri: str) -> bool:
-    return fileio.isdir(uri)
-
-
-def size(uri: str) -> int:
-    """Length of a file in bytes."""
-    return fileio.stat(uri).length
-
-
-def makedirs(uri: str) -> None:
-    fileio.makedirs(uri)
-
-
-def listdir(uri: str) -> List[str]:
-    """Entry names of a folder (without trailing ``/``)."""
-    return sorted(name.rstrip("/") for name in fileio.listdir(uri))
-
-
-def glob(pattern: str) -> List[str]:
-    return sorted(fileio.glob(pattern))
-
-
-def rglob(root: str, name: str) -> List[str]:
-    """Every file called ``name`` below ``root`` (sorted)."""
-    found = []
-    for folder, _, files in fileio.walk(root):
-        folder = folder.decode() if isinstance(folder, bytes) else folder
-        names = [f.decode() if isinstance(f, bytes) else f for f in files]
-        if name in names:
-            found.append(join(folder, name))
-    return sorted(found)
-
-
-def read_bytes(uri: str) -> bytes:
-    with fileio.open(uri, "rb") as f:
-        return f.read()
-
-
-def read_text(uri: str) -> str:
-    return read_bytes(uri).decode("utf-8")
-
-
-def read_json(uri: str) -> Any:
-    """Parse a JSON file; ``ValueError`` naming the file when it is not JSON."""
-    try:
-        return json.loads(read_text(uri))
-    except ValueError as exc:
-        raise ValueError(f"{uri} is not valid JSON: {exc}") from None
-
-
-def write_bytes(uri: str, data: bytes) -> None:
-    with fileio.open(uri, "wb") as f:
-        f.write(data)
-
-
-def write_text(uri: str, text: str) -> None:
-    write_bytes(uri, text.encode("utf-8"))
-
-
-def write_json(uri: str, value: Any) -> None:
-    write_text(uri, json.dumps(value, indent=2, sort_keys=True, allow_nan=False))
 
 
 def copy_dir(src: str, dst: str) -> None:

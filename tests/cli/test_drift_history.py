@@ -219,6 +219,38 @@ def test_registry_without_model_is_refused(tmp_path):
         collect_drift_history(str(tmp_path / "m.sqlite"), registry_uri=str(tmp_path))
 
 
+def test_history_reads_a_report_on_a_ram_root_through_fileio(tmp_path):
+    """The report.json of a DriftReport on ``ram://`` (no local path) is read through fileio."""
+    from ml_metadata.metadata_store import metadata_store
+    from ml_metadata.proto import metadata_store_pb2 as pb
+
+    from tests.executors.conftest import register_ram_filesystem
+    from tfx_addons_lab import _fileio
+
+    register_ram_filesystem()
+    uri = f"ram://history-{tmp_path.name}/DriftValidator/drift_report/1"
+    _fileio.makedirs(uri)
+    feature = {"name": "temp", "method": "ks", "kind": "p_value", "value": 0.001, "drifted": True}
+    report = {"status": "ok", "dataset_drifted": True, "drift_share": 1.0, "features": [feature]}
+    _fileio.write_json(_fileio.join(uri, "report.json"), report)
+    config = pb.ConnectionConfig()
+    config.sqlite.filename_uri, config.sqlite.connection_mode = str(tmp_path / "m.sqlite"), 3
+    store = metadata_store.MetadataStore(config)
+    art_type = store.put_artifact_type(pb.ArtifactType(name="tfx_addons_lab.DriftReport"))
+    [art] = store.put_artifacts([pb.Artifact(type_id=art_type, uri=uri)])
+    exe_type = store.put_execution_type(pb.ExecutionType(name="DriftValidator"))
+    [exe] = store.put_executions([pb.Execution(type_id=exe_type)])
+    store.put_events([pb.Event(artifact_id=art, execution_id=exe, type=pb.Event.OUTPUT)])
+    doc = write_drift_history(str(tmp_path / "m.sqlite"), str(tmp_path / "out"))
+    [validator] = doc["validators"]
+    [run] = validator["runs"]
+    assert run["report_found"] and run["status"] == "ok" and run["dataset_drifted"], run
+    assert [(f["name"], f["cells"][0]["drifted"]) for f in validator["features"]] == [
+        ("temp", True)
+    ]
+    assert (tmp_path / "out" / HISTORY_HTML).is_file()
+
+
 # ----------------------------------------------------------------------------- run summary
 
 

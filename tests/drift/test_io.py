@@ -132,6 +132,27 @@ def test_one_tfrecord_reader_agrees_with_tensorflow(synthetic_stats, tmp_path):
     assert first_tfrecord(cut) is None
 
 
+def test_crc32c_fallback_and_several_statistics_records(synthetic_stats, tmp_path, monkeypatch):
+    """The pure-Python CRC-32C equals the installed one (google_crc32c when importable) and
+    reads the same; a TFRecord of several statistics records loads as their datasets."""
+    import tensorflow as tf
+
+    from tfx_addons_lab.drift import io
+
+    for data in (b"", b"123456789", bytes(range(256)) * 9):
+        assert io._crc32c(data) == io._crc32c_python(data)
+    assert io._crc32c_python(b"123456789") == 0xE3069283  # the CRC-32C check value
+    a, b = synthetic_stats
+    path = tmp_path / "stats_tfrecord"
+    with tf.io.TFRecordWriter(str(path)) as w:
+        w.write(a.SerializeToString())
+        w.write(b.SerializeToString())
+    expected = [*a.datasets, *b.datasets]
+    assert list(io.load_statistics(path).datasets) == expected
+    monkeypatch.setattr(io, "_crc32c_impl", io._crc32c_python)
+    assert list(io.load_statistics(path).datasets) == expected
+
+
 @pytest.mark.parametrize("engine", ["tfdv", "numpy"])
 @pytest.mark.parametrize("names", [["a", "a"], ["x", "y", "x", "y"], ["1", "b", "1"]])
 def test_duplicated_column_names_are_refused_by_both_engines(engine, names):

@@ -4,7 +4,8 @@ Used by the examples at the end of a run: what each drift comparison compared an
 features drifted, each gate check and its outcome, what the RegistryPusher did (pushed,
 already pushed, recorded as refused, not pushed), the path of every report (drift HTML, gate
 HTML and JSON), and only next steps that work for this run (no lineage command for a version
-that was never pushed). Report files are read through ``tfx.dsl.io.fileio``.
+that was never pushed). Report files are read through :mod:`tfx_addons_lab._fileio`
+(``tfx.dsl.io.fileio``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import shlex
 from typing import Any, Dict, List, Optional
 
+from tfx_addons_lab import _fileio as fs
 from tfx_addons_lab.mlmd import MetadataView, open_sqlite_store, prop, push_outcome
 from tfx_addons_lab.textfmt import safe
 
@@ -22,23 +24,8 @@ GATE_REPORT_JSON = "gate_report.json"
 GATE_REPORT_HTML = "gate_report.html"
 
 
-def _read_json(path: str) -> Optional[Any]:
-    """The JSON at ``path`` (any ``fileio`` scheme), or None when missing or unreadable."""
-    from tfx_addons_lab import artifact_io as io
-
-    try:
-        return io.read_json(path) if io.exists(path) else None
-    except Exception:  # noqa: BLE001 - the summary shows what it can read
-        return None
-
-
 def _existing(path: str) -> Optional[str]:
-    from tfx_addons_lab import artifact_io as io
-
-    try:
-        return path if io.exists(path) else None
-    except Exception:  # noqa: BLE001
-        return None
+    return path if fs.exists_or_false(path) else None
 
 
 def _latest_by_producer(view: MetadataView, type_name: str) -> Dict[str, Any]:
@@ -54,13 +41,13 @@ def _latest_by_producer(view: MetadataView, type_name: str) -> Dict[str, Any]:
 def _comparisons(uri: str) -> List[Dict[str, Any]]:
     """``[{"name", "current", "baseline", "n_drifted", "n_features", "status"}]`` of a
     DriftReport folder (one ``report.json``, or an index and one per comparison)."""
-    root = _read_json(os.path.join(uri, "report.json"))
+    root = fs.read_json_or_none(fs.join(uri, "report.json"))
     if not isinstance(root, dict):
         return []
     parts = []
     if root.get("kind") == "index":
         for c in root.get("comparisons") or []:
-            sub = _read_json(os.path.join(uri, str(c.get("report", ""))))
+            sub = fs.read_json_or_none(fs.join(uri, str(c.get("report", ""))))
             parts.append((str(c.get("name", "")), sub if isinstance(sub, dict) else dict(c)))
     else:
         parts.append(("", root))
@@ -106,7 +93,7 @@ def run_summary(
     }
 
     for node, art in sorted(_latest_by_producer(view, DRIFT_REPORT_TYPE).items()):
-        html = _existing(os.path.join(art.uri, "report.html"))
+        html = _existing(fs.join(art.uri, "report.html"))
         comparisons = _comparisons(art.uri)
         entry = {
             "dataset_drifted": bool(prop(art, "dataset_drifted", 0)),
@@ -132,15 +119,15 @@ def run_summary(
             result["reports"].append(html)
 
     for node, art in sorted(_latest_by_producer(view, GATE_REPORT_TYPE).items()):
-        json_path = os.path.join(art.uri, GATE_REPORT_JSON)
-        report = _read_json(json_path) or {}
+        json_path = fs.join(art.uri, GATE_REPORT_JSON)
+        report = fs.read_json_or_none(json_path) or {}
         passed = report.get("blessed", report.get("passed", prop(art, "passed")))
         entry = {
             "passed": bool(passed),
             "reason": prop(art, "reason", report.get("reason", "")),
             "checks": report.get("checks", []),
             "uri": art.uri,
-            "html": _existing(os.path.join(art.uri, GATE_REPORT_HTML)),
+            "html": _existing(fs.join(art.uri, GATE_REPORT_HTML)),
             "json": json_path if report else None,
         }
         result["gates"][node] = entry

@@ -12,15 +12,12 @@ from tfx.types import standard_artifacts
 
 from tfx_addons_lab import artifact_io as io
 from tfx_addons_lab.registry.champion import ChampionError, ChampionLookup, lookup_champion
+from tfx_addons_lab.specs import registry_champion as spec
+from tfx_addons_lab.specs.registry_champion import CHAMPION_FOUND, SAME_AS_CANDIDATE
 
 __all__ = ["RegistryChampion", "CHAMPION_FOUND", "SAME_AS_CANDIDATE"]
 
 _LOG = logging.getLogger(__name__)
-
-#: Custom properties of the output ``Model``: 1 when it is a copy of the champion, 0 when it
-#: is a copy of the candidate standing in for "no champion" (BlessingGate ignores it then).
-CHAMPION_FOUND = "champion_found"
-SAME_AS_CANDIDATE = "same_as_candidate"
 
 
 def _champion_source(lookup: ChampionLookup) -> str:
@@ -82,9 +79,9 @@ def RegistryChampion(
     model.set_int_custom_property(CHAMPION_FOUND, int(lookup.found))
     model.set_int_custom_property(SAME_AS_CANDIDATE, int(lookup.same_as_candidate))
     if lookup.version is not None:
-        model.set_int_custom_property("registry_version", lookup.version)
+        model.set_int_custom_property(spec.REGISTRY_VERSION, lookup.version)
     if lookup.model_artifact_id is not None:
-        model.set_int_custom_property("source_model_artifact_id", lookup.model_artifact_id)
-    model.set_string_custom_property("source_uri", source)
-    model.set_string_custom_property("reason", lookup.reason)
+        model.set_int_custom_property(spec.SOURCE_MODEL_ARTIFACT_ID, lookup.model_artifact_id)
+    model.set_string_custom_property(spec.SOURCE_URI, source)
+    model.set_string_custom_property(spec.REASON, lookup.reason)
     _LOG.info("RegistryChampion: %s (copied from %s)", lookup.reason, source)

@@ -15,7 +15,8 @@ statistics; the span of the Examples those statistics were computed from (lineag
 StatisticsGen leaves the statistics' span at 0); else the run's position (``run N``).
 
 No TFX import: ML Metadata through :mod:`tfx_addons_lab.mlmd`, files through
-``tfx.dsl.io.fileio`` when TFX is installed (so ``gs://`` artifacts work), else plain files.
+:mod:`tfx_addons_lab._fileio` (``tfx.dsl.io.fileio`` when TFX is installed, so ``gs://``
+artifacts work; else plain files).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import quote
 
+from tfx_addons_lab import _fileio as fs
 from tfx_addons_lab.drift.baselines import parse_spans
 from tfx_addons_lab.errors import InvalidInputError
 from tfx_addons_lab.mlmd import all_props, open_sqlite_store, push_outcome
@@ -52,53 +54,7 @@ _INPUT_EVENTS = {1, 3}  # DECLARED_INPUT, INPUT
 Progress = Callable[[str], None]
 
 
-# ----------------------------------------------------------------------------- file access
-
-
-def _fileio():
-    try:
-        from tfx.dsl.io import fileio
-    except ImportError:  # TFX not installed: local files only
-        return None
-    return fileio
-
-
-def _read_text(path: str) -> Optional[str]:
-    """The text at ``path`` (any fileio scheme), or None when it is missing or unreadable."""
-    fileio = _fileio()
-    try:
-        if fileio is not None:
-            if not fileio.exists(path):
-                return None
-            with fileio.open(path, "r") as f:
-                data = f.read()
-            return data.decode("utf-8") if isinstance(data, bytes) else data
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except Exception:  # noqa: BLE001 - a damaged report is shown as missing, never fatal
-        return None
-
-
-def _read_json(path: str) -> Optional[Any]:
-    text = _read_text(path)
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None
-
-
-def _exists(path: str) -> bool:
-    fileio = _fileio()
-    try:
-        return bool(fileio.exists(path)) if fileio is not None else os.path.exists(path)
-    except Exception:  # noqa: BLE001
-        return False
-
-
-def _join(*parts: str) -> str:
-    return "/".join([parts[0].rstrip("/"), *(p.strip("/") for p in parts[1:])])
+# ----------------------------------------------------------------------------- links
 
 
 def _link(target: str, output_dir: str) -> str:
@@ -335,11 +291,11 @@ def _feature_cell(feature: Mapping[str, Any], link: str) -> Dict[str, Any]:
 
 def _read_report(uri: str, output_dir: str) -> Dict[str, Any]:
     """The verdict and per-feature cells of one DriftReport folder (single or index)."""
-    root = _read_json(_join(uri, "report.json"))
-    html = _join(uri, "report.html")
+    root = fs.read_json_or_none(fs.join(uri, "report.json"))
+    html = fs.join(uri, "report.html")
     out: Dict[str, Any] = {
         "report_found": isinstance(root, dict),
-        "html": _link(html, output_dir) if _exists(html) else None,
+        "html": _link(html, output_dir) if fs.exists_or_false(html) else None,
         "comparisons": [],
         "features": {},
     }
@@ -348,13 +304,13 @@ def _read_report(uri: str, output_dir: str) -> Dict[str, Any]:
     parts: List[Tuple[str, Dict[str, Any], Optional[str]]] = []
     if root.get("kind") == "index":
         for c in root.get("comparisons") or []:
-            sub = _read_json(_join(uri, str(c.get("report", ""))))
-            page = _join(uri, str(c.get("html", "")))
+            sub = fs.read_json_or_none(fs.join(uri, str(c.get("report", ""))))
+            page = fs.join(uri, str(c.get("html", "")))
             parts.append((str(c.get("name", "?")), sub if isinstance(sub, dict) else {}, page))
     else:
         parts.append(("", root, html))
     for name, report, page in parts:
-        link = _link(page, output_dir) if page and _exists(page) else out["html"] or ""
+        link = _link(page, output_dir) if page and fs.exists_or_false(page) else out["html"] or ""
         out["comparisons"].append(
             {
                 "name": name,
@@ -574,7 +530,7 @@ def collect_drift_history(
         props = all_props(art)
         blessing = [a for k, a in mlmd.io(execution.id, _OUTPUT_EVENTS) if k == "blessing"]
         bprops = all_props(blessing[0]) if blessing else {}
-        html = _join(art.uri, "gate_report.html")
+        html = fs.join(art.uri, "gate_report.html")
         gates.append(
             {
                 "component": mlmd.node_of.get(execution.id, "?"),
@@ -584,8 +540,8 @@ def collect_drift_history(
                 "blessed": bool(bprops.get("blessed", props.get("blessed", 0))),
                 "reason": str(bprops.get("reason", props.get("reason", ""))),
                 "override": props.get("override"),
-                "report_html": _link(html, output_dir) if _exists(html) else None,
-                "report_json": _link(_join(art.uri, "gate_report.json"), output_dir),
+                "report_html": _link(html, output_dir) if fs.exists_or_false(html) else None,
+                "report_json": _link(fs.join(art.uri, "gate_report.json"), output_dir),
             }
         )
     pushes = []
@@ -755,19 +711,8 @@ def write_drift_history(
     doc = collect_drift_history(
         metadata_path, output_dir, pipeline_name, registry_uri, model_name, progress
     )
-    fileio = _fileio()
-    if fileio is not None:
-        fileio.makedirs(output_dir)
-    else:
-        os.makedirs(output_dir, exist_ok=True)
-    html = render_drift_history(doc)
-    html_path, json_path = _join(output_dir, HISTORY_HTML), _join(output_dir, HISTORY_JSON)
-    text = json.dumps(doc, indent=2, sort_keys=False, default=str)
-    for path, content in ((html_path, html), (json_path, text)):
-        if fileio is not None:
-            with fileio.open(path, "w") as f:
-                f.write(content)
-        else:
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(content)
+    fs.makedirs(output_dir)
+    html_path, json_path = fs.join(output_dir, HISTORY_HTML), fs.join(output_dir, HISTORY_JSON)
+    fs.write_text(html_path, render_drift_history(doc))
+    fs.write_text(json_path, json.dumps(doc, indent=2, sort_keys=False, default=str))
     return {**doc, "html_path": html_path, "json_path": json_path}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import struct
 from pathlib import Path
-from typing import List, Optional, Union
+from typing import Callable, List, Optional, Union
 
 from tfx_addons_lab.errors import InvalidInputError
 
@@ -13,8 +13,8 @@ from tfx_addons_lab.errors import InvalidInputError
 STATS_FILE_NAMES = ("FeatureStats.pb", "stats_tfrecord")
 
 
-def _crc32c(data: bytes) -> int:
-    """CRC-32C (Castagnoli), table-driven; used on the 8-byte length header of a record."""
+def _crc32c_python(data: bytes) -> int:
+    """CRC-32C (Castagnoli), table-driven: the fallback when ``google_crc32c`` is absent."""
     crc = 0xFFFFFFFF
     for byte in data:
         crc = _CRC_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
@@ -32,6 +32,20 @@ def _make_crc_table() -> List[int]:
 
 
 _CRC_TABLE = _make_crc_table()
+_crc32c_impl: Optional[Callable[[bytes], int]] = None
+
+
+def _crc32c(data: bytes) -> int:
+    """CRC-32C of ``data``: ``google_crc32c`` (C; installed with TFX's Google Cloud clients,
+    not a dependency of ours) when importable, else the pure-Python table. Chosen on first use
+    (see benchmarks/tfrecord_read.py)."""
+    global _crc32c_impl
+    if _crc32c_impl is None:
+        try:
+            from google_crc32c import value as _crc32c_impl
+        except ImportError:
+            _crc32c_impl = _crc32c_python
+    return _crc32c_impl(data)
 
 
 def _masked_crc(data: bytes) -> int:
@@ -155,10 +169,8 @@ def load_statistics(path: Union[str, os.PathLike]):
     if records:
         merged = statistics_pb2.DatasetFeatureStatisticsList()
         try:
-            for rec in records:
-                one = statistics_pb2.DatasetFeatureStatisticsList()
-                one.ParseFromString(rec)
-                merged.datasets.extend(one.datasets)
+            for rec in records:  # merging a record appends its datasets (no copy)
+                merged.MergeFromString(rec)
             if ok(merged):
                 return merged
         except message.DecodeError:

@@ -48,6 +48,7 @@ from tfx_addons_lab.gates.html import render_gate_report
 from tfx_addons_lab.gates.report import gate_report, one_line
 from tfx_addons_lab.gates.signals import Signals
 from tfx_addons_lab.specs import blessing_gate as spec
+from tfx_addons_lab.specs import registry_champion as champion
 
 __all__ = ["BlessingGateExecutor"]
 
@@ -124,9 +125,8 @@ class BlessingGateExecutor(base_executor.BaseExecutor):
             signals, _ANOMALIES, spec.ANOMALIES_KEY, arts[spec.ANOMALIES_KEY], self.read_anomalies
         )
         self._load_metrics(config, arts, signals)
-        stand_in = io.custom_properties(baseline) if baseline is not None else {}
-        if stand_in.get("champion_found") in (0, 0.0):  # RegistryChampion found no champion
-            signals.drop_baseline(str(stand_in.get("reason") or "no champion"))
+        if why := champion.stand_in_reason(baseline):  # RegistryChampion found no champion
+            signals.drop_baseline(why)
         return signals
 
     def extra_checks(self, signals: Signals, config: GateConfig) -> List[CheckResult]:

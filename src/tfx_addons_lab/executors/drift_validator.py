@@ -91,10 +91,10 @@ class DriftValidatorExecutor(base_executor.BaseExecutor):
         self.check_verdict(results, drift_report, fail_on_drift)
 
     def _run_comparison(self, comp, statistics, baselines, config, policy) -> ComparisonResult:
-        current_stats = self.load_statistics(statistics, comp["current"])
-        own = comp["baseline_source"] == spec.SOURCE_STATISTICS
+        current_stats = self.load_statistics(statistics, comp[spec.CURRENT])
+        own = comp[spec.BASELINE_SOURCE] == spec.SOURCE_STATISTICS
         sides = spec.Sides.of(statistics, [statistics] if own else baselines, comp, policy)
-        loaded = [self.load_statistics(a, comp["baseline"]) for a in sides.baseline_artifacts]
+        loaded = [self.load_statistics(a, comp[spec.BASELINE]) for a in sides.baseline_artifacts]
         baseline_stats, notes = (loaded[0] if loaded else None), []
         if len(loaded) > 1:
             baseline_stats, notes = self.merge_baselines(loaded, sides.baseline_labels)
@@ -190,7 +190,7 @@ class DriftValidatorExecutor(base_executor.BaseExecutor):
         by_split: Dict[str, Any] = {}
         for result in results:
             proto = to_anomalies(result.report)
-            split = result.comparison["current"]
+            split = result.comparison[spec.CURRENT]
             if split in by_split:
                 merge_anomalies(by_split[split], proto)
             else:

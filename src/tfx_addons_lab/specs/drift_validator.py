@@ -28,6 +28,13 @@ COMPARISONS_KEY = "comparisons"
 FAIL_ON_DRIFT_KEY = "fail_on_drift"
 BASELINE_POLICY_KEY = "baseline_policy"
 
+#: Keys of a comparison (see :func:`normalize_comparisons`): the split of the current
+#: statistics, the split of the baseline, and which artifact the baseline comes from.
+CURRENT = "current"
+BASELINE = "baseline"
+BASELINE_SOURCE = "baseline_source"
+COMPARISON_KEYS = (CURRENT, BASELINE, BASELINE_SOURCE)
+
 #: ``baseline_source`` values of a comparison.
 SOURCE_STATISTICS = "statistics"
 SOURCE_BASELINE = "baseline_statistics"
@@ -90,7 +97,7 @@ def normalize_comparisons(
     """
     default_source = SOURCE_BASELINE if baseline_wired else SOURCE_STATISTICS
     if comparisons is None:
-        return [{"current": "train", "baseline": "train", "baseline_source": SOURCE_BASELINE}]
+        return [{CURRENT: "train", BASELINE: "train", BASELINE_SOURCE: SOURCE_BASELINE}]
     if isinstance(comparisons, (str, bytes)) or not isinstance(comparisons, Sequence):
         raise InvalidInputError(
             f"DriftValidator comparisons must be a list, got {comparisons!r}; e.g. "
@@ -109,15 +116,15 @@ def normalize_comparisons(
 
 def _comparison(item: ComparisonLike, default_source: str) -> Dict[str, str]:
     if isinstance(item, Mapping):
-        unknown = set(item) - {"current", "baseline", "baseline_source"}
+        unknown = set(item) - set(COMPARISON_KEYS)
         if unknown:
             raise InvalidInputError(
                 f"DriftValidator comparison {dict(item)!r} has unknown keys {sorted(unknown)}; "
                 "allowed: current, baseline, baseline_source"
             )
-        current = item.get("current")
-        baseline = item.get("baseline", current)
-        source = item.get("baseline_source", default_source)
+        current = item.get(CURRENT)
+        baseline = item.get(BASELINE, current)
+        source = item.get(BASELINE_SOURCE, default_source)
     elif isinstance(item, Sequence) and not isinstance(item, (str, bytes)) and len(item) == 2:
         current, baseline = item
         source = default_source
@@ -141,18 +148,18 @@ def _comparison(item: ComparisonLike, default_source: str) -> Dict[str, str]:
             "statistics with itself; use another baseline split or "
             "baseline_source='baseline_statistics'"
         )
-    return {"current": current, "baseline": baseline, "baseline_source": source}
+    return {CURRENT: current, BASELINE: baseline, BASELINE_SOURCE: source}
 
 
 def can_have_baseline(comparisons: Sequence[Mapping[str, str]], baseline_wired: bool) -> bool:
     """Whether any comparison can ever see a baseline (a wired artifact or another split)."""
-    return baseline_wired or any(c["baseline_source"] == SOURCE_STATISTICS for c in comparisons)
+    return baseline_wired or any(c[BASELINE_SOURCE] == SOURCE_STATISTICS for c in comparisons)
 
 
 def comparison_name(comparison: Mapping[str, str]) -> str:
     """Folder-safe name of a comparison, e.g. ``eval-vs-train`` or ``train-vs-baseline-train``."""
-    prefix = "baseline-" if comparison["baseline_source"] == SOURCE_BASELINE else ""
-    return f"{comparison['current']}-vs-{prefix}{comparison['baseline']}"
+    prefix = "baseline-" if comparison[BASELINE_SOURCE] == SOURCE_BASELINE else ""
+    return f"{comparison[CURRENT]}-vs-{prefix}{comparison[BASELINE]}"
 
 
 def config_json(drift_config: Any) -> str:
@@ -274,7 +281,7 @@ def schema_hints(config_dict: Mapping[str, Any], schema: Any) -> Dict[str, Any]:
 
 def split_label(artifact: Any, split: str) -> str:
     """``train@span 2`` when the artifact records a span, else ``train (statistics 11)``."""
-    return Sides.of(artifact, [], {"current": split, "baseline": split}).current_name
+    return Sides.of(artifact, [], {CURRENT: split, BASELINE: split}).current_name
 
 
 class Sides:
@@ -308,7 +315,7 @@ class Sides:
         from tfx_addons_lab.drift.baselines import format_spans, side_label
 
         out = cls()
-        out.current_split, out.baseline_split = comparison["current"], comparison["baseline"]
+        out.current_split, out.baseline_split = comparison[CURRENT], comparison[BASELINE]
         ordered = sorted(baselines, key=lambda a: (artifact_span(a), a.id))
         out.baseline_artifacts = ordered
         out.baseline_spans = [artifact_span(a) for a in ordered]
