@@ -165,6 +165,29 @@ def test_baseline_model_metrics_decide_the_champion_check(root, champion_auc, bl
     assert all(c["passed"] for c in report["checks"] if c["name"] != "champion:auc")
 
 
+@pytest.mark.parametrize("found", [0, 1])
+def test_a_registry_champion_stand_in_is_judged_as_no_champion(root, found):
+    """RegistryChampion outputs the candidate itself with ``champion_found=0`` when the registry
+    has no champion: the gate must not compare with it (nor refuse the first model)."""
+    from tfx_addons_lab.specs import registry_champion as champion_spec
+
+    inputs = _inputs(
+        root, metrics={"auc": 0.85}, anomalies={"train": []}, baseline_metrics={"auc": 0.99}
+    )
+    stand_in = inputs[spec.BASELINE_MODEL_KEY][0]
+    stand_in.set_int_custom_property(champion_spec.CHAMPION_FOUND, found)
+    stand_in.set_string_custom_property(champion_spec.REASON, "registry has no 'champion' yet")
+    blessing, report = _run(
+        BlessingGateExecutor(), root, inputs, champion_metric="auc", no_baseline_policy="bless"
+    )
+    if found:  # a real champion (auc 0.99) beats the candidate
+        assert not _blessed(blessing) and report["baseline_metrics"] == {"auc": 0.99}
+    else:
+        assert _blessed(blessing), report["reason"]
+        assert report["baseline_metrics"] is None and report["baseline_model"] is None
+        assert "registry has no 'champion' yet" in json.dumps(report)
+
+
 # ----------------------------------------------------------------- fail closed (issue 11.5)
 
 BAD_BLESSINGS = ["NOT_BLESSED", "False", "BLESSED", "1", math.nan, 1.0, 2, -1]
