@@ -340,6 +340,20 @@ class VertexHarness:
             outputs[key] = found[:1]
         return TaskResult(name, "resolved", outputs=outputs, executor_input={"queries": resolver})
 
+    def resolve_now(self) -> Dict[str, TaskResult]:
+        """The spec's resolver tasks evaluated over the store now, as a new job would start.
+
+        Only resolver tasks run (in dependency order), each fed by the earlier ones (e.g.
+        ``LatestBlessedModelStrategy``'s model query takes the blessing query's output);
+        nothing is published. A resolver fed by a container task is not supported.
+        """
+        results: Dict[str, TaskResult] = {}
+        for name in self.tasks_in_order():
+            executor = self._executor(name)
+            if "resolver" in executor:
+                results[name] = self._resolve(name, executor["resolver"], results, "now")
+        return results
+
     def _executor_input(
         self,
         name: str,
