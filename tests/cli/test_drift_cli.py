@@ -444,6 +444,7 @@ def test_config_file_warnings_and_errors(files, tmp_path):
     proc = _drift(files["plain"], files["plain2"], "--config", cfg, "--json", out, "--html", html)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count("warning: DriftConfig.") == 2
+    assert proc.stderr.count("DriftConfig.") == 2  # each once on stderr too, not twice
     assert "feature_methods names 'A'" in proc.stderr
     assert len(json.loads(out.read_text())["warnings"]) == 2
     assert 'id="warnings"' in html.read_text()

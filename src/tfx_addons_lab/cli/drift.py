@@ -634,9 +634,11 @@ def _run(args: argparse.Namespace) -> int:
         current_name=display_name(args.current),
     )
     _progress(f"compared {len(result.features)} features in {time.perf_counter() - start:.2f} s")
-    result.warnings.extend(notes)  # estimates are never silent: in the table and the JSON
-    for w in result.warnings:
+    # The comparison's own warnings (config names) are logged to stderr already; print the
+    # CLI's notes (estimates) once there too. All of them are in the table and the JSON.
+    for w in notes:
         _progress(f"warning: {w}")
+    result.warnings.extend(notes)
     print(result.to_text_table(max_rows=args.top or None))
     if args.json:
         _write(args.json, result.to_json(), "JSON")
