@@ -146,12 +146,6 @@ def main() -> int:
         "(e.g. tfx==1.16.0) resolves to REQ's own set plus our package only",
     )
     ap.add_argument("--beside-dir", help="keep the --beside reports and package lists here")
-    ap.add_argument(
-        "--beside-known-conflict",
-        metavar="WHY",
-        help="a documented, still open conflict: print the --beside differences and WHY, but do "
-        "not fail on them (the main resolve still must pass)",
-    )
     args = ap.parse_args()
 
     py = f"{sys.version_info[0]}.{sys.version_info[1]}"
@@ -194,16 +188,9 @@ def main() -> int:
         if args.beside:
             outdir = args.beside_dir or os.path.join(tmp, "beside")
             wheel = os.path.abspath(args.wheel)
-            beside_rc = check_beside(
+            rc |= check_beside(
                 vpy, env, wheel, args.beside, outdir, args.limit, f"python {py} pip {pip_version}"
             )
-            if beside_rc and args.beside_known_conflict:
-                print(
-                    f"KNOWN CONFLICT python {py}: beside {args.beside} is not met, not failed "
-                    f"here: {args.beside_known_conflict}"
-                )
-                beside_rc = 0
-            rc |= beside_rc
     return rc
 
 

@@ -40,9 +40,6 @@ beside_args() {  # beside_args PY: BESIDE=(--beside tfx==<pin of constraints/tfx
   pin=$(sed -n 's/^tfx==\([^ #]*\).*/tfx==\1/p' "$f" | head -1)
   [ -n "$pin" ] || { say "error: no tfx== pin in $f"; exit 2; }
   BESIDE=(--beside "$pin" --beside-dir "$out/beside-py$1")
-  if [ "$1" = 3.10 ]; then  # open (issue 12): see README "Compatibility"
-    BESIDE+=(--beside-known-conflict "tfx 1.16.0 alone resolves apache-beam 2.74 / google-cloud-storage 3.x; our 3.10 caps keep the tested beam 2.61 set so that an unconstrained resolve finishes in time")
-  fi
 }
 
 rc=0
