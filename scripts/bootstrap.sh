@@ -7,7 +7,7 @@
 #   WITH_BROWSER=1 scripts/bootstrap.sh   # also Debian chromium for the HTML report tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CONSTRAINTS=constraints/tfx-1.16-py3.10.txt
+CONSTRAINTS=${CONSTRAINTS:-constraints/tfx-1.16-py3.10.txt}  # another tested set: CONSTRAINTS=... VENV=...
 
 VENV=${VENV:-.venv}
 say() { printf '[setup] %s\n' "$*" >&2; }
