@@ -198,19 +198,22 @@ def main_verdict(
     args: argparse.Namespace, py: str, pip_version: str, secs: float, got: dict[str, str]
 ) -> int:
     summary = " ".join(f"{n}={got[n]}" for n in EXACT + OTHERS if n in got)
-    matches, differences = [], []
+    found = []  # (number of differences, file, differences) of every file with our TFX line
     for path in sorted(glob.glob(os.path.join(args.constraints_dir, "tfx-*-py*.txt"))):
         m = re.search(r"-py(\d+\.\d+)\.txt$", path)
         if not m or m.group(1) != py:
             continue
         pins = read_pins(path)
         if all(got.get(n) == pins.get(n) for n in EXACT):
-            matches.append(os.path.basename(path))
-            differences = [
+            diff = [
                 f"{n} {got[n]} (tested {pins[n]})"
                 for n in OTHERS
                 if n in got and n in pins and got[n] != pins[n]
             ]
+            found.append((len(diff), os.path.basename(path), diff))
+    found.sort()  # the tested set closest to the resolution first
+    matches = [name for _, name, _ in found]
+    differences = found[0][2] if found else []
     verdict = "OK" if matches else "FAIL"
     where = f"tested combination {matches[0]}" if matches else "no tested combination matches"
     print(
