@@ -97,7 +97,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     from tfx_addons_lab.errors import TfxAddonsLabError
 
     try:
-        return int(args._module.run(args))
+        status = int(args._module.run(args))
+        sys.stdout.flush()  # a pipe's buffered output fails here, not at interpreter exit
+        return status
     except TfxAddonsLabError as exc:
         if args.verbose:
             raise
