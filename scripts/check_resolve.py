@@ -62,9 +62,10 @@ def check_beside(
     """A = REQ alone, B = REQ + wheel, resolved concurrently; B must be A plus our package only."""
     os.makedirs(outdir, exist_ok=True)
     base = [vpy, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed", "--report"]
+    reports = {k: os.path.join(outdir, k + ".json") for k in ("A", "B")}
     runs = {
-        "A": base + [os.path.join(outdir, "A.json"), req],
-        "B": base + [os.path.join(outdir, "B.json"), req, wheel],
+        "A": base + [reports["A"], *req.split()],
+        "B": base + [reports["B"], *req.split(), wheel],
     }
     procs, secs = {}, {}
     t0 = time.monotonic()
@@ -92,7 +93,7 @@ def check_beside(
                 f"FAIL {tag}: beside {req}: pip ({k}) exited {p.returncode} after {secs[k]:.0f} s"
             )
             return 1
-    a, b = resolved(runs["A"][-2]), resolved(runs["B"][-3])
+    a, b = resolved(reports["A"]), resolved(reports["B"])
     for k, got in (("A", a), ("B", b)):
         with open(os.path.join(outdir, k + ".txt"), "w") as f:
             f.writelines(f"{n}=={v}\n" for n, v in sorted(got.items()))
@@ -142,8 +143,8 @@ def main() -> int:
     ap.add_argument(
         "--beside",
         metavar="REQ",
-        help="also check that adding the wheel to REQ "
-        "(e.g. tfx==1.16.0) resolves to REQ's own set plus our package only",
+        help="also check that adding the wheel to REQ (requirements separated by spaces, e.g. "
+        "tfx==1.16.0) resolves to REQ's own set plus our package only",
     )
     ap.add_argument("--beside-dir", help="keep the --beside reports and package lists here")
     args = ap.parse_args()

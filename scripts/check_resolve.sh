@@ -39,6 +39,9 @@ beside_args() {  # beside_args PY: BESIDE=(--beside tfx==<pin of constraints/tfx
   f=$(ls constraints/tfx-*-py"$1".txt | head -1)
   pin=$(sed -n 's/^tfx==\([^ #]*\).*/tfx==\1/p' "$f" | head -1)
   [ -n "$pin" ] || { say "error: no tfx== pin in $f"; exit 2; }
+  # TFX 1.16's tfx-bsl and tensorflow-transform import dill without requiring it (beam >= 2.65
+  # only offers it as an extra), so a working tfx==1.16.0 environment holds dill 0.3.1.1.
+  [ "$1" != 3.10 ] || pin="$pin dill>=0.3.1.1,<0.3.2"
   BESIDE=(--beside "$pin" --beside-dir "$out/beside-py$1")
 }
 
