@@ -20,14 +20,23 @@ def _reference_order(counts):
 
 
 labels = st.text(alphabet="abcxyz019", min_size=1, max_size=4)
-count_maps = st.dictionaries(labels, st.sampled_from([1.0, 2.0, 3.0, 7.5, 100.0]), max_size=40)
+count_maps = st.dictionaries(
+    labels, st.sampled_from([0.0, 1.0, 2.0, 3.0, 7.5, 100.0, float("inf")]), max_size=40
+)
 
 
 @settings(max_examples=200, deadline=None)
-@given(count_maps, st.sampled_from(["as_given", "tfdv", "sorted", "shuffled"]), st.randoms())
+@given(
+    count_maps,
+    st.sampled_from(["as_given", "tfdv", "sorted", "shuffled", "ties_shuffled"]),
+    st.randoms(),
+)
 def test_ordered_counts_matches_the_reference_sort(counts, order, rnd):
     items = list(counts.items())
-    if order == "tfdv":  # TFDV: count descending, equal counts by label descending
+    if order == "ties_shuffled":  # count descending, equal counts in any order
+        rnd.shuffle(items)
+        items.sort(key=lambda kv: kv[1], reverse=True)
+    elif order == "tfdv":  # TFDV: count descending, equal counts by label descending
         items.sort(key=lambda kv: kv[0], reverse=True)
         items.sort(key=lambda kv: kv[1], reverse=True)
     elif order == "sorted":

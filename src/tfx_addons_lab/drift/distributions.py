@@ -593,13 +593,31 @@ def distribution_from_feature(feature, num_examples: float = 0.0) -> Distributio
 def _ordered_counts(counts: Dict[str, float]) -> Dict[str, float]:
     """``counts`` (unique labels) ordered most frequent first, ties by label.
 
-    Two sorts of the labels, no per-category tuple: by label, then (stable) by count
-    descending. NaN counts (malformed statistics) keep the ``(-count, label)`` tuple sort.
+    Counts already most frequent first (as TFDV and our engines write them) keep their
+    order, and only each run of equal counts is sorted by label. Otherwise two sorts of the
+    labels, no per-category tuple: by label, then (stable) by count descending. NaN counts
+    (malformed statistics) keep the ``(-count, label)`` tuple sort.
     """
-    if len(counts) < 2:
+    n = len(counts)
+    if n < 2:
         return counts
-    if math.isnan(sum(counts.values())):
+    values = np.fromiter(counts.values(), dtype=float, count=n)
+    if np.isnan(values).any():
         return {label: -neg for neg, label in sorted([(-v, k) for k, v in counts.items()])}
+    if (values[1:] <= values[:-1]).all():
+        # Already most frequent first (TFDV's and our engines' order): only runs of equal
+        # counts may need sorting (both engines list them by label descending), and
+        # sorting an already ordered or reversed run is linear.
+        ties = np.flatnonzero(values[1:] == values[:-1])
+        if len(ties) == 0:
+            return counts
+        labels = list(counts)
+        breaks = np.flatnonzero(np.diff(ties) != 1)
+        firsts = np.concatenate([ties[:1], ties[breaks + 1]]).tolist()
+        lasts = np.concatenate([ties[breaks], ties[-1:]]).tolist()
+        for first, last in zip(firsts, lasts, strict=True):
+            labels[first : last + 2] = sorted(labels[first : last + 2])
+        return {label: counts[label] for label in labels}
     labels = sorted(counts)
     labels.sort(key=counts.__getitem__, reverse=True)  # stable: equal counts stay by label
     return {label: counts[label] for label in labels}
