@@ -15,7 +15,6 @@ trains a new candidate (another ``train_steps``) and gets a copy of registry ver
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -27,20 +26,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE))
 
-from vertex_harness import VertexHarness  # noqa: E402
+from vertex_harness import VertexHarness, task_env  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
 CHAMPION = "Trainer_registry_champion"
-
-
-def _task_env() -> dict:
-    env = dict(os.environ)
-    paths = [str(REPO / "src"), str(REPO)]
-    env["PYTHONPATH"] = os.pathsep.join(paths)
-    env.setdefault("TF_USE_LEGACY_KERAS", "1")
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    return env
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +43,7 @@ def vertex_runs(tmp_path_factory):
     data = prepare_data(root / "data")
     pipeline = create_pipeline(str(out), data_root=str(data), train_steps=100, kubeflow=True)
     spec = compile_kubeflow(pipeline, str(root / "penguin.json"))
-    harness = VertexHarness(spec, root / "vertex", env=_task_env())
+    harness = VertexHarness(spec, root / "vertex", env=task_env())
     started = time.time()
     first = harness.run("job-1")
     second = harness.run("job-2") if first.ok else None
@@ -62,7 +52,7 @@ def vertex_runs(tmp_path_factory):
         # A new candidate (another train_steps), same metadata store and registry.
         pipeline = create_pipeline(str(out), data_root=str(data), train_steps=60, kubeflow=True)
         spec = compile_kubeflow(pipeline, str(root / "penguin-60.json"))
-        third = VertexHarness(spec, root / "vertex", env=_task_env()).run("job-3")
+        third = VertexHarness(spec, root / "vertex", env=task_env()).run("job-3")
     runs = (first, second, third)
     timing = {r.run_id: round(r.seconds) for r in runs if r}
     print(

@@ -20,7 +20,6 @@ must not hide job 2's model from the next job's resolver.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -33,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE))
 
-from vertex_harness import VertexHarness  # noqa: E402
+from vertex_harness import VertexHarness, task_env  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
@@ -113,14 +112,6 @@ def compile_spec(root: Path, data: Path, steps: int) -> Path:
     return compile_kubeflow(pipeline, str(root / f"stock-resolver-{steps}.json"))
 
 
-def _task_env() -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), str(REPO)])
-    env.setdefault("TF_USE_LEGACY_KERAS", "1")
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    return env
-
-
 @pytest.fixture(scope="module")
 def jobs(tmp_path_factory):
     from examples.penguin.pipeline import prepare_data
@@ -132,7 +123,7 @@ def jobs(tmp_path_factory):
     started = time.time()
     for run_id, steps in STEPS.items():
         spec = compile_spec(root, data, steps)
-        harness = VertexHarness(spec, root / "vertex", env=_task_env())
+        harness = VertexHarness(spec, root / "vertex", env=task_env())
         runs[run_id] = run = harness.run(run_id)
         if not run.ok:
             break

@@ -161,6 +161,20 @@ def _clause(text: str):
     raise NotImplementedError(f"filter clause not emulated: {text!r}")
 
 
+REPO = Path(__file__).resolve().parents[2]
+
+
+def task_env() -> Dict[str, str]:
+    """Environment of a task subprocess: this checkout's ``src`` and root (for ``examples``)
+    on ``PYTHONPATH``, TF's legacy Keras (``tf_keras``, as TFX trainers use) and TF's C++ log
+    quiet, unless the caller's environment sets them."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), str(REPO)])
+    env.setdefault("TF_USE_LEGACY_KERAS", "1")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    return env
+
+
 def runtime_placeholders(run_id: str, job_uuid: str, task: str) -> Dict[str, str]:
     """KFP's pipeline/task placeholders -> their values in one task of one job."""
     return {
