@@ -15,8 +15,8 @@ from tfx_addons_lab.drift.distributions import _ordered_counts, distribution_fro
 
 
 def _reference_order(counts):
-    """Most frequent first, ties by label: the (-count, label) sort."""
-    return [(k, -neg) for neg, k in sorted((-v, k) for k, v in counts.items())]
+    """Most frequent first, ties by label descending: the (count, label) descending sort."""
+    return sorted(counts.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)
 
 
 labels = st.text(alphabet="abcxyz019", min_size=1, max_size=4)
@@ -39,11 +39,19 @@ def test_ordered_counts_matches_the_reference_sort(counts, order, rnd):
     elif order == "tfdv":  # TFDV: count descending, equal counts by label descending
         items.sort(key=lambda kv: kv[0], reverse=True)
         items.sort(key=lambda kv: kv[1], reverse=True)
-    elif order == "sorted":
-        items = _reference_order(counts)
+    elif order == "sorted":  # count descending, equal counts by label ascending
+        items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     elif order == "shuffled":
         rnd.shuffle(items)
     assert list(_ordered_counts(dict(items)).items()) == _reference_order(counts)
+
+
+def test_nan_counts_go_last_in_one_order_whatever_the_input_order():
+    items = [("a", float("nan")), ("b", 2.0), ("c", float("nan")), ("d", 2.0), ("e", 5.0)]
+    rng = random.Random(5)
+    for _ in range(10):
+        rng.shuffle(items)
+        assert list(_ordered_counts(dict(items))) == ["e", "d", "b", "c", "a"]
 
 
 def _string_feature(pairs, unique=None):
@@ -61,7 +69,7 @@ def _string_feature(pairs, unique=None):
 
 def test_rank_histogram_in_any_order_gives_the_same_categories():
     pairs = [("b", 5.0), ("a", 5.0), ("d", 2.0), ("c", 2.0), ("e", 9.0)]
-    expected = [("e", 9.0), ("a", 5.0), ("b", 5.0), ("c", 2.0), ("d", 2.0)]
+    expected = [("e", 9.0), ("b", 5.0), ("a", 5.0), ("d", 2.0), ("c", 2.0)]
     rng = random.Random(3)
     for _ in range(10):
         rng.shuffle(pairs)

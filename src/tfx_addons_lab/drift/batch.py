@@ -81,9 +81,23 @@ def _reduce(ufunc, values: np.ndarray, seg: Segments, empty: float) -> np.ndarra
 
 
 def segment_unique(seg: Segments) -> Segments:
-    """Sorted distinct values of each feature (``np.unique`` per feature)."""
-    order = np.lexsort((seg.values, seg.ids))
-    v, ids = seg.values[order], seg.ids[order]
+    """Sorted distinct values of each feature (``np.unique`` per feature).
+
+    When the entries are stored feature after feature (``ids`` non-decreasing, ``lengths``
+    known), each feature's slice is sorted in place: a loop over features, no sort of the
+    whole batch. Otherwise one ``np.lexsort`` by feature and value. Both sorts are stable,
+    so equal values (``-0.0`` and ``0.0``) keep their order. Then repeats are dropped for
+    all features at once.
+    """
+    ids = seg.ids
+    if seg.lengths is not None and (len(ids) < 2 or bool(np.all(ids[1:] >= ids[:-1]))):
+        v = seg.values.copy()
+        for start, length in zip(seg.starts.tolist(), seg.lengths.tolist(), strict=True):
+            if length > 1:
+                v[start : start + length].sort(kind="stable")
+    else:
+        order = np.lexsort((seg.values, ids))
+        v, ids = seg.values[order], ids[order]
     keep = np.ones(len(v), dtype=bool)
     if len(v) > 1:
         keep[1:] = (ids[1:] != ids[:-1]) | (v[1:] != v[:-1])
@@ -152,10 +166,17 @@ def search_many(interps: Sequence[RunInterpolator], queries) -> List[List[np.nda
 
     ``queries`` is a list of ``(q, qid)``. Returns ``pos[i][k]``: for query set ``k`` in
     ``interps[i]``, the number of that interpolator's distinct knots (all features) up to
-    and including the query's feature's knots ``<= q``. All values are ranked together in
-    one sort (equal values share a rank); the integer keys ``(feature, rank)`` are strictly
-    increasing over each interpolator's knots, so one ``np.searchsorted`` answers a set.
+    and including the query's feature's knots ``<= q``.
+
+    When every query set lists its features in order (``qid`` non-decreasing, as all the
+    batch kernels' do), each feature's queries are one ``searchsorted`` in its own knots:
+    a loop over features, linear in their number, no sort. Otherwise all values are ranked
+    together in one sort (equal values share a rank); the integer keys ``(feature, rank)``
+    are strictly increasing over each interpolator's knots, so one ``np.searchsorted``
+    answers a set.
     """
+    if all(len(qid) < 2 or bool(np.all(qid[1:] >= qid[:-1])) for _, qid in queries):
+        return [[_search_by_feature(it, q, qid) for q, qid in queries] for it in interps]
     parts = [it.ux for it in interps] + [np.asarray(q, dtype=float) for q, _ in queries]
     allv = np.concatenate(parts)
     if len(allv) == 0:
@@ -174,6 +195,25 @@ def search_many(interps: Sequence[RunInterpolator], queries) -> List[List[np.nda
         [np.searchsorted(keys[i], keys[n + k], side="right") for k in range(len(queries))]
         for i in range(n)
     ]
+
+
+def _search_by_feature(interp: RunInterpolator, q, qid) -> np.ndarray:
+    """:func:`search_many` of one query set whose ``qid`` is non-decreasing."""
+    q = np.asarray(q, dtype=float)
+    qid = np.asarray(qid, dtype=np.intp)
+    out = np.empty(len(q), dtype=np.intp)
+    if len(q) == 0:
+        return out
+    n = len(interp.n_unique)
+    bounds = np.searchsorted(qid, np.arange(n + 1), side="left")
+    present = np.flatnonzero(bounds[1:] > bounds[:-1]).tolist()
+    bounds = bounds.tolist()
+    starts, counts = interp.u_start.tolist(), interp.n_unique.tolist()
+    ux = interp.ux
+    for f in present:
+        lo, hi, s = bounds[f], bounds[f + 1], starts[f]
+        out[lo:hi] = ux[s : s + counts[f]].searchsorted(q[lo:hi], side="right") + s
+    return out
 
 
 def cdf_interpolator(dists) -> RunInterpolator:

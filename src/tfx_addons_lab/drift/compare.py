@@ -18,6 +18,7 @@ from tfx_addons_lab.drift.distributions import (
     UNSUPPORTED,
     Distribution,
     _fmt_value,
+    category_pairing,
     distribution_from_feature,
     distributions_from_features,
 )
@@ -25,7 +26,7 @@ from tfx_addons_lab.drift.methods import (
     P_VALUE,
     DriftMethod,
     available_methods,
-    categories_of,
+    category_shares,
     get_method,
     validate_threshold,
 )
@@ -147,13 +148,8 @@ def _choose_method(
     return method, threshold
 
 
-def _histogram(
-    b: Distribution, c: Distribution, cats: Optional[List[str]] = None
-) -> Dict[str, object]:
-    """Small picture data: shares of both sides on common bins/categories.
-
-    ``cats``: categorical only, ``categories_of(b, c)`` when the caller has it.
-    """
+def _histogram(b: Distribution, c: Distribution) -> Dict[str, object]:
+    """Small picture data: shares of both sides on common bins/categories."""
     if b.kind == NUMERIC:
         lo = min(v for v in (b.min, c.min) if v is not None)
         hi = max(v for v in (b.max, c.max) if v is not None)
@@ -162,13 +158,12 @@ def _histogram(
         edges = np.linspace(lo, hi, HISTOGRAM_BINS + 1)
         inner = edges[1:-1]
         return {
-            "bins": [float(e) for e in edges],
-            "baseline": [round(float(s), 6) for s in b.bucket_shares(inner)],
-            "current": [round(float(s), 6) for s in c.bucket_shares(inner)],
+            "bins": edges.tolist(),
+            "baseline": _rounded(b.bucket_shares(inner)),
+            "current": _rounded(c.bucket_shares(inner)),
         }
-    if cats is None:
-        cats = categories_of(b, c)
-    pb, pc = b.shares(cats), c.shares(cats)
+    cats = category_pairing(b, c).categories
+    pb, pc = category_shares(b, c)
     # The HISTOGRAM_MAX_CATEGORIES largest shares (ties by label): only categories at or
     # above the k-th largest share can be among them.
     mx = np.maximum(pb, pc)
@@ -176,8 +171,7 @@ def _histogram(
     cand = range(n) if n <= k else np.flatnonzero(mx >= np.partition(mx, n - k)[n - k])
     top = sorted(cand, key=lambda i: (-mx[i], cats[i]))[:k]
     bins = [cats[i] for i in top]
-    sb = [round(float(pb[i]), 6) for i in top]
-    sc = [round(float(pc[i]), 6) for i in top]
+    sb, sc = _rounded(pb[top]), _rounded(pc[top])
     if n > len(top):
         bins.append("(other)")
         sb.append(round(float(max(0.0, 1.0 - sum(pb[i] for i in top))), 6))
@@ -195,7 +189,7 @@ def _numeric_histograms(pairs: Sequence[Tuple[Distribution, Distribution]]) -> L
 
     out: List[Optional[dict]] = [None] * len(pairs)
     ok = _batchable_numeric(pairs)
-    todo, inners = [], []
+    todo, los, his = [], [], []
     for i, (b, c) in enumerate(pairs):
         if not ok[i]:
             continue
@@ -204,27 +198,34 @@ def _numeric_histograms(pairs: Sequence[Tuple[Distribution, Distribution]]) -> L
         if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
             out[i] = {}
             continue
-        edges = np.linspace(lo, hi, HISTOGRAM_BINS + 1)
-        todo.append((i, edges))
-        inners.append(edges[1:-1])
+        todo.append(i)
+        los.append(lo)
+        his.append(hi)
     if not todo:
         return out
+    # np.linspace of every feature at once (one row each): the same numbers as row by row.
+    all_edges = np.linspace(np.array(los), np.array(his), HISTOGRAM_BINS + 1, axis=1)
     m, k = len(todo), HISTOGRAM_BINS - 1
-    q = np.concatenate(inners)
+    q = all_edges[:, 1:-1].reshape(-1)
     qid = np.repeat(np.arange(m, dtype=np.intp), k)
     shares = []
-    interps = [cdf_interpolator([pairs[i][side] for i, _ in todo]) for side in (0, 1)]
+    interps = [cdf_interpolator([pairs[i][side] for i in todo]) for side in (0, 1)]
     for interp, (pos,) in zip(interps, search_many(interps, [(q, qid)]), strict=True):
         cdf = interp(q, qid, False, pos).reshape(m, k)
         cum = np.hstack([np.zeros((m, 1)), cdf, np.ones((m, 1))])
         shares.append(np.clip(np.diff(cum, axis=1), 0.0, None))
-    for row, (i, edges) in enumerate(todo):
+    for row, (i, edges) in enumerate(zip(todo, all_edges.tolist(), strict=True)):
         out[i] = {
-            "bins": [float(e) for e in edges],
-            "baseline": [round(float(s), 6) for s in shares[0][row]],
-            "current": [round(float(s), 6) for s in shares[1][row]],
+            "bins": edges,
+            "baseline": _rounded(shares[0][row]),
+            "current": _rounded(shares[1][row]),
         }
     return out
+
+
+def _rounded(shares: np.ndarray) -> List[float]:
+    """Shares for the report's picture: Python floats rounded to 6 decimals."""
+    return [round(s, 6) for s in shares.tolist()]
 
 
 def _is_constant(d: Distribution) -> Optional[str]:
@@ -609,7 +610,6 @@ def _finish_feature(
         return fd
     fd.drifted = method.is_drift(fd.value, threshold)
 
-    cats: Optional[List[str]] = None
     if ftype == NUMERIC:
         for side_name, d in (("baseline", b), ("current", c)):
             if d.histogram_type == "STANDARD":
@@ -634,9 +634,8 @@ def _finish_feature(
                     f"{side_name}: categories truncated ({len(d.counts)} of "
                     f"{d.unique or '?'} listed); shares are over the listed ones"
                 )
-        # categories_of lists the baseline's categories, then the new current ones.
-        cats = categories_of(b, c)
-        new = cats[len(b.counts) :]
+        # The pairing lists the baseline's categories, then the new current ones.
+        new = category_pairing(b, c).categories[len(b.counts) :]
         if new:
             fd.new_categories = new[:MAX_NEW_CATEGORIES_LISTED]
             more = (
@@ -646,7 +645,7 @@ def _finish_feature(
             )
             notes.append(f"{len(new)} categories not in the baseline{more}")
     fd.note = "; ".join(notes)
-    fd.histogram = histogram if histogram is not None else _histogram(b, c, cats)
+    fd.histogram = histogram if histogram is not None else _histogram(b, c)
     fd.baseline = b.summary()
     fd.current = c.summary()
     return fd

@@ -26,8 +26,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from itertools import chain, repeat
-from operator import attrgetter
-from typing import Dict, List, Optional, Sequence
+from operator import attrgetter, gt
+from typing import Dict, List, NamedTuple, Optional, Sequence
 
 import numpy as np
 
@@ -37,6 +37,54 @@ UNSUPPORTED = "unsupported"
 
 #: Numeric features with at most this many distinct values are compared as categorical.
 MAX_DISCRETE_VALUES = 5
+
+
+class CategoryPairing(NamedTuple):
+    """Both sides of a categorical feature on the same categories (:func:`category_pairing`).
+
+    Attributes:
+      categories: the baseline's categories (most frequent first), then the current side's
+        categories that the baseline lacks (most frequent first).
+      baseline_counts, current_counts: each side's count of every category (0 when absent).
+    """
+
+    categories: List[str]
+    baseline_counts: np.ndarray
+    current_counts: np.ndarray
+
+
+def category_pairing(baseline: Distribution, current: Distribution) -> CategoryPairing:
+    """The categories of a categorical pair and both sides' counts on them.
+
+    A dict keeps its keys in first-insertion order, so merging the two count dicts lists the
+    baseline's categories, then the new current ones (in C, no per-category Python step);
+    the baseline's counts are its own values, zeros after them. Computed once per pair (the
+    drift method, the report's histogram and the new-category note all need it) and kept on
+    the current side while both sides' ``counts`` stay the same objects.
+    """
+    memo = current._pairing
+    if (
+        memo is not None
+        and memo[0] is baseline
+        and memo[1] is baseline.counts
+        and memo[2] is current.counts
+        and memo[3] == (len(baseline.counts), len(current.counts))
+    ):
+        return memo[4]
+    cats = list({**baseline.counts, **current.counts})
+    n, nb = len(cats), len(baseline.counts)
+    cb = np.zeros(n)
+    cb[:nb] = np.fromiter(baseline.counts.values(), dtype=float, count=nb)
+    cc = np.fromiter(map(current.counts.get, cats, repeat(0.0)), dtype=float, count=n)
+    pairing = CategoryPairing(cats, cb, cc)
+    current._pairing = (
+        baseline,
+        baseline.counts,
+        current.counts,
+        (nb, len(current.counts)),
+        pairing,
+    )
+    return pairing
 
 
 def _fmt_value(v: float) -> str:
@@ -65,7 +113,8 @@ class Distribution:
       histogram_type: numeric only: ``"QUANTILES"`` or ``"STANDARD"`` (the source of the CDF).
       buckets: numeric only: number of histogram buckets used.
       mean, std, min, max: numeric only; ``std`` is TFDV's population standard deviation.
-      counts: categorical only: category label -> count, most frequent first.
+      counts: categorical only: category label -> count, most frequent first, ties by label
+        descending (TFDV's order).
       truncated: categorical only: the statistics do not list every category.
       unique: categorical only: number of distinct values reported by TFDV (may exceed
         ``len(counts)`` when truncated).
@@ -110,6 +159,8 @@ class Distribution:
     _raw_array: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
     # distinct_values() computed ahead for many features at once (distributions_from_features).
     _distinct: Optional[List[float]] = field(default=None, repr=False, compare=False)
+    # category_pairing() with a baseline, kept on the current side (computed once per pair).
+    _pairing: Optional[tuple] = field(default=None, repr=False, compare=False)
 
     def _bucket_rows(self) -> List[tuple]:
         """The raw buckets ``(lo, hi, count)`` as float triples (from ``_raw_array`` if set)."""
@@ -198,6 +249,14 @@ class Distribution:
         return np.fromiter(
             map(self.counts.get, categories, repeat(0.0)), dtype=float, count=len(categories)
         )
+
+    def shares_of(self, counts: np.ndarray) -> np.ndarray:
+        """Categorical: ``counts`` (this side's, on some categories) as shares of the listed
+        counts: the numbers :meth:`shares` gives for the same categories."""
+        total = float(sum(self.counts.values()))
+        if total <= 0:
+            return np.zeros(len(counts))
+        return counts / total
 
     def as_categorical(self) -> Distribution:
         """Numeric -> categorical over the feature's values (see the module docstring)."""
@@ -591,35 +650,26 @@ def distribution_from_feature(feature, num_examples: float = 0.0) -> Distributio
 
 
 def _ordered_counts(counts: Dict[str, float]) -> Dict[str, float]:
-    """``counts`` (unique labels) ordered most frequent first, ties by label.
+    """``counts`` (unique labels) ordered most frequent first, ties by label descending.
 
-    Counts already most frequent first (as TFDV and our engines write them) keep their
-    order, and only each run of equal counts is sorted by label. Otherwise two sorts of the
-    labels, no per-category tuple: by label, then (stable) by count descending. NaN counts
-    (malformed statistics) keep the ``(-count, label)`` tuple sort.
+    That is the order TFDV and our engines write rank histograms in, so such counts are
+    kept as they are after one check of each neighbouring pair (in C: no per-category
+    Python step). Counts in any other order are sorted into it: by label descending, then
+    (stable) by count descending; NaN counts (malformed statistics) go last.
     """
-    n = len(counts)
-    if n < 2:
+    if len(counts) < 2:
         return counts
-    values = np.fromiter(counts.values(), dtype=float, count=n)
-    if np.isnan(values).any():
-        return {label: -neg for neg, label in sorted([(-v, k) for k, v in counts.items()])}
-    if (values[1:] <= values[:-1]).all():
-        # Already most frequent first (TFDV's and our engines' order): only runs of equal
-        # counts may need sorting (both engines list them by label descending), and
-        # sorting an already ordered or reversed run is linear.
-        ties = np.flatnonzero(values[1:] == values[:-1])
-        if len(ties) == 0:
-            return counts
-        labels = list(counts)
-        breaks = np.flatnonzero(np.diff(ties) != 1)
-        firsts = np.concatenate([ties[:1], ties[breaks + 1]]).tolist()
-        lasts = np.concatenate([ties[breaks], ties[-1:]]).tolist()
-        for first, last in zip(firsts, lasts, strict=True):
-            labels[first : last + 2] = sorted(labels[first : last + 2])
-        return {label: counts[label] for label in labels}
-    labels = sorted(counts)
-    labels.sort(key=counts.__getitem__, reverse=True)  # stable: equal counts stay by label
+    labels, values = list(counts), list(counts.values())
+    pairs = list(zip(values, labels, strict=True))
+    if all(map(gt, pairs, pairs[1:])):
+        return counts
+    labels.sort(reverse=True)
+    if any(map(math.isnan, values)):
+        labels.sort(
+            key=lambda k: (math.isnan(counts[k]), 0.0 if math.isnan(counts[k]) else -counts[k])
+        )
+    else:
+        labels.sort(key=counts.__getitem__, reverse=True)  # stable: ties stay by label
     return {label: counts[label] for label in labels}
 
 

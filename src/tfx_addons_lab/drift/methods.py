@@ -41,7 +41,12 @@ from typing import Callable, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from tfx_addons_lab.drift.distributions import CATEGORICAL, NUMERIC, Distribution
+from tfx_addons_lab.drift.distributions import (
+    CATEGORICAL,
+    NUMERIC,
+    Distribution,
+    category_pairing,
+)
 from tfx_addons_lab.errors import InvalidInputError
 
 P_VALUE = "p_value"
@@ -254,13 +259,18 @@ def fill_zeros(shares: np.ndarray) -> np.ndarray:
 
 
 def categories_of(baseline: Distribution, current: Distribution) -> List[str]:
-    """Union of categories: baseline ones (most frequent first), then new current ones.
+    """Union of categories: baseline ones (most frequent first), then new current ones
+    (:func:`~tfx_addons_lab.drift.distributions.category_pairing`)."""
+    return list(category_pairing(baseline, current).categories)
 
-    A dict keeps its keys in first-insertion order, so merging the two count dicts lists
-    the baseline's categories, then the current ones not in the baseline (in C, no
-    per-category Python step).
-    """
-    return list({**baseline.counts, **current.counts})
+
+def category_shares(baseline: Distribution, current: Distribution) -> Tuple[np.ndarray, np.ndarray]:
+    """Categorical pair: both sides' shares on :func:`categories_of`."""
+    pairing = category_pairing(baseline, current)
+    return (
+        baseline.shares_of(pairing.baseline_counts),
+        current.shares_of(pairing.current_counts),
+    )
 
 
 def numeric_edges(baseline: Distribution, bins: int = NUMERIC_BINS) -> np.ndarray:
@@ -274,8 +284,7 @@ def paired_shares(baseline: Distribution, current: Distribution) -> Tuple[np.nda
     if baseline.kind == NUMERIC:
         edges = numeric_edges(baseline)
         return baseline.bucket_shares(edges), current.bucket_shares(edges)
-    cats = categories_of(baseline, current)
-    return baseline.shares(cats), current.shares(cats)
+    return category_shares(baseline, current)
 
 
 def psi_value(p: np.ndarray, q: np.ndarray) -> float:
@@ -428,9 +437,9 @@ def chi_square_test(baseline: Distribution, current: Distribution):
     """
     from scipy.stats import chisquare
 
-    cats = categories_of(baseline, current)
-    f_obs = current.counts_for(cats)
-    shares = baseline.shares(cats)
+    pairing = category_pairing(baseline, current)
+    cats, f_obs = pairing.categories, pairing.current_counts
+    shares = baseline.shares_of(pairing.baseline_counts)
     if np.any(shares == 0):
         shares = fill_zeros(shares)
         shares = shares / shares.sum()
@@ -630,9 +639,9 @@ def _categorical_shares(pairs, current_counts: bool = False):
 
     ps, qs = [], []
     for b, c in pairs:
-        cats = categories_of(b, c)
-        ps.append(b.shares(cats))
-        qs.append(c.counts_for(cats) if current_counts else c.shares(cats))
+        pairing = category_pairing(b, c)
+        ps.append(b.shares_of(pairing.baseline_counts))
+        qs.append(pairing.current_counts if current_counts else c.shares_of(pairing.current_counts))
     seg = Segments.of(ps)
     return seg.values, Segments.of(qs).values, seg
 
