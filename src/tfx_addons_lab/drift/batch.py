@@ -83,21 +83,24 @@ def _reduce(ufunc, values: np.ndarray, seg: Segments, empty: float) -> np.ndarra
 def segment_unique(seg: Segments) -> Segments:
     """Sorted distinct values of each feature (``np.unique`` per feature).
 
-    When the entries are stored feature after feature (``ids`` non-decreasing, ``lengths``
-    known), each feature's slice is sorted in place: a loop over features, no sort of the
-    whole batch. Otherwise one ``np.lexsort`` by feature and value. Both sorts are stable,
-    so equal values (``-0.0`` and ``0.0``) keep their order. Then repeats are dropped for
-    all features at once.
+    Entries not stored feature after feature (``ids`` not non-decreasing) are first
+    grouped by feature (a stable sort of the ids: linear when they come in a few sorted
+    runs). Then each feature's slice is sorted in place: a loop over features, no sort of
+    the whole batch. Both sorts are stable, as ``np.lexsort`` by feature and value is, so
+    equal values (``-0.0`` and ``0.0``) keep their order. Then repeats are dropped for all
+    features at once.
     """
-    ids = seg.ids
-    if seg.lengths is not None and (len(ids) < 2 or bool(np.all(ids[1:] >= ids[:-1]))):
-        v = seg.values.copy()
-        for start, length in zip(seg.starts.tolist(), seg.lengths.tolist(), strict=True):
-            if length > 1:
-                v[start : start + length].sort(kind="stable")
-    else:
-        order = np.lexsort((seg.values, ids))
-        v, ids = seg.values[order], ids[order]
+    ids, v = seg.ids, seg.values.copy()
+    n = len(seg.starts)
+    if len(ids) > 1 and not bool(np.all(ids[1:] >= ids[:-1])):
+        order = np.argsort(ids, kind="stable")
+        ids, v = ids[order], v[order]
+    lengths = np.bincount(ids, minlength=n) if len(ids) else np.zeros(n, dtype=np.intp)
+    start = 0
+    for length in lengths.tolist():
+        if length > 1:
+            v[start : start + length].sort(kind="stable")
+        start += length
     keep = np.ones(len(v), dtype=bool)
     if len(v) > 1:
         keep[1:] = (ids[1:] != ids[:-1]) | (v[1:] != v[:-1])
