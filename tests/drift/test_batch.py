@@ -26,6 +26,7 @@ from tfx_addons_lab.drift import (
     fast_statistics_from_dataframe,
     register_method,
 )
+from tfx_addons_lab.drift.distributions import MAX_DISCRETE_VALUES
 from tfx_addons_lab.drift.methods import _REGISTRY
 from tfx_addons_lab.errors import InvalidInputError
 
@@ -410,6 +411,11 @@ def assert_same_distributions(dataset):
         assert_same(g.cdf_x.tolist(), r.cdf_x.tolist(), f"{g.name}.cdf_x")
         assert_same(g.cdf_p.tolist(), r.cdf_p.tolist(), f"{g.name}.cdf_p")
         assert_same(g.distinct_values(), r.distinct_values(), f"{g.name}.distinct")
+        for limit in (1, 2, MAX_DISCRETE_VALUES, 10):
+            g_few, r_few = g.distinct_values_up_to(limit), r.distinct_values_up_to(limit)
+            assert (g_few is None) == (r_few is None), (g.name, limit)
+            if g_few is not None:
+                assert_same(g_few, r_few, f"{g.name}.distinct_values_up_to({limit})")
 
 
 @settings(

@@ -50,8 +50,18 @@ class Segments:
         return cls(values, ids, starts, lengths)
 
     def split(self) -> List[np.ndarray]:
-        """The per-feature vectors again."""
-        return np.split(self.values, self.starts[1:]) if len(self.starts) else []
+        """The per-feature vectors again (views of ``values``)."""
+        return split_by_lengths(self.values, self.lengths)
+
+
+def split_by_lengths(values: np.ndarray, lengths) -> List[np.ndarray]:
+    """``values`` cut into consecutive views of ``lengths`` entries: ``np.split``'s result,
+    by plain slicing (``np.split`` costs a few microseconds per piece)."""
+    out, start = [], 0
+    for length in np.asarray(lengths, dtype=np.intp).tolist():
+        out.append(values[start : start + length])
+        start += length
+    return out
 
 
 def segment_sum(values: np.ndarray, seg: Segments) -> np.ndarray:

@@ -562,14 +562,13 @@ def _decide_feature(
     asked_numeric = asked is not None and NUMERIC in get_method(asked).feature_types
     asked_categorical = asked is not None and CATEGORICAL in get_method(asked).feature_types
     if b.kind == NUMERIC and c.kind == NUMERIC:
-        # The number of distinct values of both sides (not needed beyond one side's when
-        # that side alone has too many).
-        b_values = b.distinct_values()
-        n_distinct = len(b_values)
-        if n_distinct <= MAX_DISCRETE_VALUES:
-            n_distinct = len(set(b_values).union(c.distinct_values()))
+        # The number of distinct values of both sides, when neither side alone has more
+        # than MAX_DISCRETE_VALUES (else the feature is not discrete).
+        b_values = b.distinct_values_up_to(MAX_DISCRETE_VALUES)
+        c_values = c.distinct_values_up_to(MAX_DISCRETE_VALUES) if b_values is not None else None
+        n_distinct = len(set(b_values).union(c_values)) if c_values is not None else None
         force_cat = name in config.categorical_features
-        discrete = n_distinct <= MAX_DISCRETE_VALUES
+        discrete = n_distinct is not None and n_distinct <= MAX_DISCRETE_VALUES
         if force_cat or (discrete and not (asked_numeric and not asked_categorical)):
             if discrete and not force_cat:
                 notes.append(f"numeric with {n_distinct} distinct values: compared as categorical")

@@ -157,8 +157,10 @@ class Distribution:
     # The raw buckets as an (n, 3) float array when built from statistics (else None); then
     # no per-bucket Python tuple is kept and _raw_buckets stays empty.
     _raw_array: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
-    # distinct_values() computed ahead for many features at once (distributions_from_features).
+    # distinct_values() computed ahead for many features at once (distributions_from_features),
+    # or a lower bound on their number when there are more than MAX_DISCRETE_VALUES.
     _distinct: Optional[List[float]] = field(default=None, repr=False, compare=False)
+    _distinct_at_least: int = field(default=0, repr=False, compare=False)
     # category_pairing() with a baseline, kept on the current side (computed once per pair).
     _pairing: Optional[tuple] = field(default=None, repr=False, compare=False)
 
@@ -208,6 +210,15 @@ class Distribution:
         if self.max is not None and self.count > 0:
             vals.add(float(self.max))
         return sorted(vals)
+
+    def distinct_values_up_to(self, limit: int) -> Optional[List[float]]:
+        """Numeric: :meth:`distinct_values` when there are at most ``limit``, else None
+        (known without listing them for features built by :func:`distributions_from_features`
+        with more than :data:`MAX_DISCRETE_VALUES`)."""
+        if self._distinct is None and self._distinct_at_least > limit:
+            return None
+        values = self.distinct_values()
+        return values if len(values) <= limit else None
 
     def cdf(self, x, side: str = "right") -> np.ndarray:
         """Numeric: the interpolated CDF at ``x``.
@@ -938,6 +949,7 @@ def _numeric_batch(pending, num_examples: float) -> List[Optional[Distribution]]
         segment_min,
         segment_sum,
         segment_unique,
+        split_by_lengths,
     )
 
     n = len(pending)
@@ -1090,18 +1102,24 @@ def _numeric_batch(pending, num_examples: float) -> List[Optional[Distribution]]
     if n > 1:
         np.cumsum(slen[:-1], out=sstart[1:])
 
-    # --- Distribution.distinct_values: boundaries of non-empty buckets, min and max.
+    # --- Distribution.distinct_values (boundaries of non-empty buckets, min and max), only
+    # for the features that may have few (the "MAX_DISCRETE_VALUES or fewer: categorical"
+    # rule): the rows are sorted, so the rises of the non-empty rows' lower boundaries
+    # count distinct values, a lower bound for the rest.
     full = np.arange(n, dtype=np.intp)
     used = counts > 0
-    distinct = segment_unique(
-        Segments(
-            np.concatenate([lows[used], highs[used], vmin, vmax]),
-            np.concatenate([rid[used], rid[used], full, full]),
-            full,
-            None,
-        )
-    )
+    used_lows, used_ids = lows[used], rid[used]
+    rise = np.ones(len(used_lows), dtype=bool)
+    if len(used_lows) > 1:
+        rise[1:] = (used_lows[1:] > used_lows[:-1]) | (used_ids[1:] != used_ids[:-1])
+    n_lows = np.bincount(used_ids[rise], minlength=n)
+    few = n_lows <= MAX_DISCRETE_VALUES
+    values = np.concatenate([used_lows, highs[used], vmin, vmax])
+    ids = np.concatenate([used_ids, used_ids, full, full])
+    listed = few[ids]
+    distinct = segment_unique(Segments(values[listed], ids[listed], full, None))
     distinct_lists = [v.tolist() for v in distinct.split()]
+    lows_seen = n_lows.tolist()
 
     # --- CDF knots (_cdf_knots): per row a (lo, cum_before / total) slot, kept for a
     # feature's first row (the start, p = 0) and at a gap, and a (hi, cum / total) slot.
@@ -1122,8 +1140,7 @@ def _numeric_batch(pending, num_examples: float) -> List[Optional[Distribution]]
     kid = np.repeat(sid, 2)[kept]
     x, p = x[kept], np.clip(p[kept], 0.0, 1.0)
     klen = np.bincount(kid, minlength=n)
-    xs = np.split(x, np.cumsum(klen)[:-1])
-    ps = np.split(p, np.cumsum(klen)[:-1])
+    xs, ps = split_by_lengths(x, klen), split_by_lengths(p, klen)
 
     out: List[Optional[Distribution]] = []
     mh_l, ml_l, m1_l = mh.tolist(), ml.tolist(), m1.tolist()
@@ -1156,7 +1173,8 @@ def _numeric_batch(pending, num_examples: float) -> List[Optional[Distribution]]
                 min=float(vmin[k]),
                 max=float(vmax[k]),
                 _raw_array=arr,
-                _distinct=distinct_lists[k],
+                _distinct=distinct_lists[k] if few[k] else None,
+                _distinct_at_least=lows_seen[k],
             )
         )
     return out
