@@ -671,8 +671,8 @@ def _ordered_counts(counts: Dict[str, float]) -> Dict[str, float]:
     if len(counts) < 2:
         return counts
     labels, values = list(counts), list(counts.values())
-    pairs = list(zip(values, labels, strict=True))
-    if all(map(gt, pairs, pairs[1:])):
+    pairs, following = zip(values, labels, strict=True), zip(values[1:], labels[1:], strict=True)
+    if all(map(gt, pairs, following)):
         return counts
     labels.sort(reverse=True)
     if any(map(math.isnan, values)):
