@@ -397,7 +397,8 @@ class _Numeric:
         nb = len(v)
         mb = float(np.mean(v))
         d = v - mb
-        m2b = float(np.dot(d, d))
+        # Not np.dot: OpenBLAS threads its dot product, and its threads spin (CPU time).
+        m2b = float(np.add.reduce(np.square(d, out=d)))
         n = self.n_finite + nb
         delta = mb - self.mean
         self.mean += delta * nb / n
