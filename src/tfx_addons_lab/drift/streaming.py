@@ -208,6 +208,9 @@ class _Numeric:
             if self.n_kept > self.exact_values:
                 kept = np.concatenate(self.kept)
                 self.kept, self.n_kept = [], 0
+                if self._start_dense(kept):
+                    self._moments(kept)
+                    return
                 # One sort serves the distinct values (np.unique's rule) and the compactor.
                 kept.sort()
                 first = np.ones(len(kept), dtype=bool)
@@ -287,6 +290,30 @@ class _Numeric:
         np.not_equal(values[1:], values[:-1], out=first[1:])
         starts = np.flatnonzero(first)
         return _Weighted(values[starts], np.add.reduceat(weights, starts))
+
+    def _start_dense(self, v: np.ndarray) -> bool:
+        """Count the kept values ``v`` in a dense array, without sorting them, when
+        :meth:`_try_dense` would after counting them value by value: at most
+        ``distinct_values`` of them, on a grid of 1, 0.1 or 0.01 over a short span. True if
+        it did."""
+        if len(v) == 0 or not (math.isfinite(v.min()) and math.isfinite(v.max())):
+            return False
+        head = v[:64]
+        for scale in (1.0, 10.0, 100.0):
+            if not (np.rint(head * scale) / scale == head).all():
+                continue  # off this grid already in the first values
+            k = np.rint(v * scale)
+            if not (k / scale == v).all():
+                continue
+            base, top = int(k.min()), int(k.max())
+            if top - base >= DENSE_SPAN:
+                continue
+            dense = np.bincount((k - base).astype(np.int64), minlength=top - base + 1)
+            if np.count_nonzero(dense) > self.distinct_values:
+                return False
+            self.dense, self.base, self.scale = dense.astype(np.int64, copy=False), base, scale
+            return True
+        return False
 
     def _try_dense(self) -> None:
         """Switch the counts to a dense array when the values are integers after scaling by
