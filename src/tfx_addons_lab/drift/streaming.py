@@ -44,9 +44,10 @@ number of rows. It returns the same ``DatasetFeatureStatisticsList`` as
 Memory: a block of :data:`BLOCK_SIZE` to :data:`MAX_BLOCK` bytes of CSV text being parsed
 and its Arrow batch (the reader runs without threads, so without read-ahead: the two files
 of the CLI are read in parallel already, and a reader converting to given types parses far
-enough ahead to grow the peak by 20-40 MiB per file on the wide table), the batches gathered up to :data:`BATCH_ROWS` rows, plus the kept values of all numeric columns
-(at most :data:`KEPT_VALUES` floats, 32 MiB, once a column has its share it moves on), plus
-per column one of: ``DISTINCT_VALUES`` values and counts (64 KiB); the quantile sketch
+enough ahead to grow the peak by 20-40 MiB per file on the wide table), the batches
+gathered up to :data:`BATCH_ROWS` rows, plus the kept values of all numeric columns (at most
+:data:`KEPT_VALUES` floats, 32 MiB, once a column has its share it moves on), plus per column
+one of: ``DISTINCT_VALUES`` values and counts (64 KiB); the quantile sketch
 (tfx_bsl's buffers at ``SKETCH_EPS``: about 5 MiB at 10M values, growing with the logarithm of
 the row count) or, on wide files, the compactor (``share / COMPACT_SHARE`` values per level,
 one level per doubling of the rows); or ``CATEGORY_LIMIT`` labels and counts. Nothing holds
@@ -57,8 +58,9 @@ Types follow pyarrow's inference on the first block (as :func:`fast_stats.read_c
 read once for them; the pass then converts every block to those types (a third less CPU than
 pyarrow's inferring reader). When a later block does not fit a column's type (an integer
 column holding ``1.5`` or ``abc``) the pass restarts with that column widened (int -> float
--> text, as pandas reads it). Module-level imports are numpy and our own modules: pyarrow is imported on use, tfx_bsl
-only when a column outgrows the exact limits, and never pandas or TensorFlow.
+-> text, as pandas reads it). Module-level imports are numpy and our own modules: pyarrow is
+imported on use, tfx_bsl only when a column outgrows the exact limits, and never pandas or
+TensorFlow.
 """
 
 from __future__ import annotations
