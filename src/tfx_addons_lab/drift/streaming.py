@@ -42,21 +42,25 @@ number of rows. It returns the same ``DatasetFeatureStatisticsList`` as
   the CLI prints and writes into the report's warnings. It is never silent.
 
 Memory: a block of :data:`BLOCK_SIZE` to :data:`MAX_BLOCK` bytes of CSV text being parsed
-(and its Arrow batches, with pyarrow's read-ahead: about 40 blocks, 87 MiB at 2 MiB), the
-batches gathered up to :data:`BATCH_ROWS` rows, plus the kept values of all numeric columns
-(at most :data:`KEPT_VALUES` floats, 32 MiB, once a column has its share it moves on), plus
-per column one of: ``DISTINCT_VALUES`` values and counts (64 KiB); the quantile sketch
+and its Arrow batch (the reader runs without threads, so without read-ahead: the two files
+of the CLI are read in parallel already, and a reader converting to given types parses far
+enough ahead to grow the peak by 20-40 MiB per file on the wide table), the batches
+gathered up to :data:`BATCH_ROWS` rows, plus the kept values of all numeric columns (at most
+:data:`KEPT_VALUES` floats, 32 MiB, once a column has its share it moves on), plus per column
+one of: ``DISTINCT_VALUES`` values and counts (64 KiB); the quantile sketch
 (tfx_bsl's buffers at ``SKETCH_EPS``: about 5 MiB at 10M values, growing with the logarithm of
 the row count) or, on wide files, the compactor (``share / COMPACT_SHARE`` values per level,
 one level per doubling of the rows); or ``CATEGORY_LIMIT`` labels and counts. Nothing holds
 rows. ``benchmarks/drift_vs_evidently.py`` measures the peak of the CLI at 0.3M to 10M rows and
 on the 50k x 550 wide table.
 
-Types follow pyarrow's inference on the first block (as :func:`fast_stats.read_csv_table`);
-when a later block does not fit a column's type (an integer column holding ``1.5`` or
-``abc``) the pass restarts with that column widened (int -> float -> text, as pandas reads
-it). Module-level imports are numpy and our own modules: pyarrow is imported on use, tfx_bsl
-only when a column outgrows the exact limits, and never pandas or TensorFlow.
+Types follow pyarrow's inference on the first block (as :func:`fast_stats.read_csv_table`),
+read once for them; the pass then converts every block to those types (a third less CPU than
+pyarrow's inferring reader). When a later block does not fit a column's type (an integer
+column holding ``1.5`` or ``abc``) the pass restarts with that column widened (int -> float
+-> text, as pandas reads it). Module-level imports are numpy and our own modules: pyarrow is
+imported on use, tfx_bsl only when a column outgrows the exact limits, and never pandas or
+TensorFlow.
 """
 
 from __future__ import annotations
@@ -93,8 +97,8 @@ BLOCK_SIZE = 1 << 20
 #: consecutive batches are gathered up to this many rows before the per-column work, so that
 #: work is not repeated for a few hundred rows at a time.
 BATCH_ROWS = 8192
-#: Largest block: pyarrow's streaming reader holds about 40 blocks' worth of Arrow memory
-#: (read-ahead), 230 MiB at 16 MiB blocks on the wide table, 87 MiB at 2 MiB (and no slower).
+#: Largest block: pyarrow's streaming reader holds about 30 blocks' worth of Arrow memory on
+#: the wide table (550 columns: 65 MiB at 2 MiB blocks, and no slower than larger ones).
 MAX_BLOCK = 1 << 21
 #: Non-missing values of a numeric column kept exactly before the column switches to a sketch.
 EXACT_VALUES = 1 << 16
@@ -190,26 +194,37 @@ class _Numeric:
         self.neg_inf = 0
 
     def add(self, values: np.ndarray, nulls: int) -> None:
+        """Add a batch of the column: ``values`` as float64 (NaN where missing; possibly a
+        read-only view of an Arrow buffer, never written to nor kept) and its null count."""
         self.nulls += nulls
-        v = values[~np.isnan(values)]
+        missing = np.isnan(values)
+        v = values[~missing] if missing.any() else values
         if (
             self.uniques is None
             and self.sketch is None
             and self.dense is None
             and self.levels is None
         ):
-            self.kept.append(v)
+            self.kept.append(np.array(v))  # a copy: v may be a view of the batch
             self.n_kept += len(v)
             if self.n_kept > self.exact_values:
                 kept = np.concatenate(self.kept)
                 self.kept, self.n_kept = [], 0
-                uniques, counts = np.unique(kept, return_counts=True)
-                if len(uniques) <= self.distinct_values:
-                    self.uniques, self.counts = uniques, counts.astype(np.int64)
+                if self._start_dense(kept):
+                    self._moments(kept)
+                    return
+                # One sort serves the distinct values (np.unique's rule) and the compactor.
+                kept.sort()
+                first = np.ones(len(kept), dtype=bool)
+                np.not_equal(kept[1:], kept[:-1], out=first[1:])
+                starts = np.flatnonzero(first)
+                if len(starts) <= self.distinct_values:
+                    self.uniques = kept[starts]
+                    self.counts = np.diff(np.append(starts, len(kept))).astype(np.int64)
                     self._try_dense()
                 elif self.compact_k:
                     self.levels = [np.zeros(0)]
-                    self._compact_add(kept)
+                    self._compact_add(kept, presorted=True)
                 else:
                     self._start_sketch()
                     self._sketch_add(kept)
@@ -225,24 +240,32 @@ class _Numeric:
         else:
             self._sketch_add(v)
 
-    def _compact_add(self, v: np.ndarray) -> None:
+    def _compact_add(self, v: np.ndarray, presorted: bool = False) -> None:
         """Add finite values to the compactor (Manku-Rajagopalan-Lindsay): a level holding
         more than ``compact_k`` values is sorted and every other one (alternating the offset)
         moves up a level with twice the weight; an odd one out stays. Weights sum to the count
-        exactly, and each compaction at level h moves a rank by at most ``2**h``."""
-        v = v[np.isfinite(v)]
+        exactly, and each compaction at level h moves a rank by at most ``2**h``.
+        ``presorted``: ``v`` is sorted already (level 0 is not sorted again when empty)."""
+        finite = np.isfinite(v)
+        if not finite.all():
+            v = v[finite]
         if len(v) == 0:
             return
         levels = self.levels
-        levels[0] = np.concatenate([levels[0], v])
+        presorted = presorted and len(levels[0]) == 0
+        levels[0] = np.concatenate([levels[0], v])  # a new array: sorted in place below
         h = 0
         while h < len(levels):
             buf = levels[h]
             if len(buf) <= self.compact_k:
                 h += 1
                 continue
-            # Above level 0 a buffer is a few sorted runs: the stable sort (timsort) merges them.
-            buf = np.sort(buf, kind="quicksort" if h == 0 else "stable")
+            if h == 0:
+                if not presorted:
+                    buf.sort()
+            else:
+                # Above level 0 a buffer is a few sorted runs: timsort merges them in O(n).
+                buf = np.sort(buf, kind="stable")
             if len(buf) % 2:
                 keep, buf = buf[-1:], buf[:-1]
             else:
@@ -262,9 +285,37 @@ class _Numeric:
         weights = np.concatenate(
             [np.full(len(b), 1 << h, dtype=np.int64) for h, b in enumerate(self.levels)]
         )
-        u, inverse = np.unique(values, return_inverse=True)
-        counts = np.bincount(inverse.reshape(-1), weights=weights, minlength=len(u))
-        return _Weighted(u, counts.round().astype(np.int64))
+        # The levels are sorted runs (but the last values of level 0): timsort merges them.
+        order = np.argsort(values, kind="stable")
+        values, weights = values[order], weights[order]
+        first = np.ones(len(values), dtype=bool)
+        np.not_equal(values[1:], values[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        return _Weighted(values[starts], np.add.reduceat(weights, starts))
+
+    def _start_dense(self, v: np.ndarray) -> bool:
+        """Count the kept values ``v`` in a dense array, without sorting them, when
+        :meth:`_try_dense` would after counting them value by value: at most
+        ``distinct_values`` of them, on a grid of 1, 0.1 or 0.01 over a short span. True if
+        it did."""
+        if len(v) == 0 or not (math.isfinite(v.min()) and math.isfinite(v.max())):
+            return False
+        head = v[:64]
+        for scale in (1.0, 10.0, 100.0):
+            if not (np.rint(head * scale) / scale == head).all():
+                continue  # off this grid already in the first values
+            k = np.rint(v * scale)
+            if not (k / scale == v).all():
+                continue
+            base, top = int(k.min()), int(k.max())
+            if top - base >= DENSE_SPAN:
+                continue
+            dense = np.bincount((k - base).astype(np.int64), minlength=top - base + 1)
+            if np.count_nonzero(dense) > self.distinct_values:
+                return False
+            self.dense, self.base, self.scale = dense.astype(np.int64, copy=False), base, scale
+            return True
+        return False
 
     def _try_dense(self) -> None:
         """Switch the counts to a dense array when the values are integers after scaling by
@@ -347,7 +398,7 @@ class _Numeric:
                 self.uniques = self.counts = None
                 if self.compact_k:
                     self.levels = [np.zeros(0)]
-                    self._compact_add(np.repeat(u[finite], counts[finite]))
+                    self._compact_add(np.repeat(u[finite], counts[finite]), presorted=True)
                     self._compact_add(v)
                     return
                 self._start_sketch((u[finite], counts[finite]))
@@ -360,11 +411,12 @@ class _Numeric:
         if len(v) == 0:
             return
         self.n += len(v)
-        self.lo = min(self.lo, float(v.min()))
-        self.hi = max(self.hi, float(v.max()))
+        lo, hi = float(v.min()), float(v.max())
+        self.lo = min(self.lo, lo)
+        self.hi = max(self.hi, hi)
         self.zeros += int(np.count_nonzero(v == 0.0))
-        finite = np.isfinite(v)
-        if not finite.all():
+        if lo == -math.inf or hi == math.inf:  # v holds no NaN: else every value is finite
+            finite = np.isfinite(v)
             self.pos_inf += int(np.count_nonzero(v == math.inf))
             self.neg_inf += int(np.count_nonzero(v == -math.inf))
             v = v[finite]
@@ -373,7 +425,9 @@ class _Numeric:
         # Chan et al.'s merge of (count, mean, M2).
         nb = len(v)
         mb = float(np.mean(v))
-        m2b = float(np.sum((v - mb) ** 2))
+        d = v - mb
+        # Not np.dot: OpenBLAS threads its dot product, and its threads spin (CPU time).
+        m2b = float(np.add.reduce(np.square(d, out=d)))
         n = self.n_finite + nb
         delta = mb - self.mean
         self.mean += delta * nb / n
@@ -573,12 +627,18 @@ _COLUMN_ERROR = re.compile(r"CSV column #(\d+)")
 _WIDER = {"null": "int64", "bool": "string", "int64": "double", "double": "string"}
 
 
-def _open(path: str, delimiter: str, column_types: Dict[str, object], block_size: int):
+def _open(
+    path: str,
+    delimiter: str,
+    column_types: Dict[str, object],
+    block_size: int,
+    use_threads: bool = True,
+):
     from pyarrow import csv
 
     return csv.open_csv(
         path,
-        read_options=csv.ReadOptions(block_size=block_size),
+        read_options=csv.ReadOptions(block_size=block_size, use_threads=use_threads),
         parse_options=csv.ParseOptions(delimiter=delimiter),
         convert_options=csv.ConvertOptions(
             strings_can_be_null=True, timestamp_parsers=[], column_types=column_types
@@ -603,6 +663,28 @@ def _block_for(path: str) -> int:
     return int(min(max(BLOCK_SIZE, per_row * BATCH_ROWS), MAX_BLOCK))
 
 
+def _typed_reader(path: str, delimiter: str, column_types: Dict[str, object], block_size: int):
+    """The streaming reader of ``path`` with every column's type given.
+
+    pyarrow infers the types from the first block; a reader left to infer them keeps
+    converting every later block through its inference machinery, which costs about a third
+    more CPU than converting to given types (1.6 s against 1.1 s on the 50k x 550 wide table,
+    1.1 s against 0.65 s on 1.7M rows x 15 columns). So the first block is read once for its
+    schema, and the file is opened again with all the types fixed: the same types, the same
+    errors on a later block that does not fit them. Neither reader uses threads: no
+    read-ahead (see the module docstring's memory note).
+
+    Raises:
+      InvalidInputError: two columns share a name.
+    """
+    inferring = _open(path, delimiter, column_types, block_size, use_threads=False)
+    schema = inferring.schema
+    inferring.close()
+    del inferring  # close() keeps its ~65 MiB of buffers (on the wide table) until it is freed
+    check_unique_columns(list(schema.names), f"CSV {path!r}")
+    return _open(path, delimiter, {f.name: f.type for f in schema}, block_size, use_threads=False)
+
+
 def _kind(arrow_type) -> str:
     import pyarrow as pa
 
@@ -615,12 +697,16 @@ def _kind(arrow_type) -> str:
 
 
 def _as_float(arr) -> np.ndarray:
+    """A numeric Arrow Array as float64, NaN where it holds nulls: a read-only view of its
+    buffer when it is float64 without nulls (no copy), else a new array."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     if pa.types.is_boolean(arr.type):
         arr = pc.cast(arr, pa.int8())
-    return float64_values(pc.cast(arr, pa.float64()))
+    if not pa.types.is_float64(arr.type):
+        arr = pc.cast(arr, pa.float64())
+    return float64_values(arr) if arr.null_count else float64_buffer(arr)
 
 
 def _as_text(arr):
@@ -739,7 +825,7 @@ def _add_batches(batches, kinds, accs) -> None:
     for i, acc in enumerate(accs):
         if len(batches) == 1:
             arr = batches[0].column(i)
-        else:
+        else:  # column by column: one column's copy at a time
             arr = pa.concat_arrays([b.column(i) for b in batches])
         if kinds[i] == STRING:
             acc.add(_as_text(arr))
@@ -768,10 +854,9 @@ def _one_pass(
     if block_size == BLOCK_SIZE:
         block_size = _block_for(path)
         gather_rows = BATCH_ROWS
-    reader = _open(path, delimiter, column_types, block_size)
+    reader = _typed_reader(path, delimiter, column_types, block_size)
     schema = reader.schema
     names = list(schema.names)
-    check_unique_columns(names, f"CSV {path!r}")
     kinds = [_kind(f.type) for f in schema]
     numeric = sum(k != STRING for k in kinds)
     compact_k = 0
