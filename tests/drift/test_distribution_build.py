@@ -11,7 +11,11 @@ from hypothesis import strategies as st
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from tfx_addons_lab.drift import compare_statistics
-from tfx_addons_lab.drift.distributions import _ordered_counts, distribution_from_feature
+from tfx_addons_lab.drift.distributions import (
+    _ordered_counts,
+    distribution_from_feature,
+    distributions_from_features,
+)
 
 
 def _reference_order(counts):
@@ -114,6 +118,22 @@ def test_quantile_buckets_read_sorted_with_negative_counts_as_zero():
         assert d.distinct_values() == [0.0, 1.0, 4.0, 6.0]  # bucket bounds, min and max
         # (0, 1] counts for 1, [1, 1] is 1, (1, 4] counts for 4; ties by value.
         assert list(d.as_categorical().counts.items()) == [("1", 5.0), ("4", 5.0)]
+
+
+def test_batch_builder_tidies_each_features_buckets_as_the_per_feature_reader():
+    """distributions_from_features: sorted rows and zeroed negative counts per feature,
+    with sorted and shuffled features side by side in one dataset."""
+    buckets = [(0.0, 1.0, 2.0), (1.0, 1.0, 3.0), (1.0, 4.0, 5.0), (4.0, 6.0, -1.0)]
+    orders = [buckets, buckets[::-1], buckets[1:] + buckets[:1], buckets]
+    features = [_numeric_feature(b) for b in orders]
+    together = distributions_from_features(features, 10)
+    for f, d in zip(features, together, strict=True):
+        one = distribution_from_feature(f, 10)
+        assert d._raw_array.tolist() == one._raw_array.tolist()
+        assert d._raw_array.tolist() == sorted([lo, hi, max(c, 0.0)] for lo, hi, c in buckets)
+        assert d.cdf_x.tolist() == one.cdf_x.tolist()
+        np.testing.assert_allclose(d.cdf_p, one.cdf_p, atol=1e-15)
+        assert d.distinct_values() == one.distinct_values() == [0.0, 1.0, 4.0, 6.0]
 
 
 def test_compare_statistics_restores_the_garbage_collector_state(synthetic_stats):

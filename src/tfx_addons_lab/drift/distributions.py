@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from operator import attrgetter, gt
-from typing import Dict, List, NamedTuple, Optional, Sequence
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -46,11 +46,26 @@ class CategoryPairing(NamedTuple):
       categories: the baseline's categories (most frequent first), then the current side's
         categories that the baseline lacks (most frequent first).
       baseline_counts, current_counts: each side's count of every category (0 when absent).
+      baseline_total, current_total: each side's listed count (the sum of its ``counts``).
     """
 
     categories: List[str]
     baseline_counts: np.ndarray
     current_counts: np.ndarray
+    baseline_total: float
+    current_total: float
+
+    def shares(self) -> Tuple[np.ndarray, np.ndarray]:
+        """Both sides' shares of their listed counts (:meth:`Distribution.shares` of
+        :attr:`categories`); zeros for a side without counts."""
+        return (
+            _shares(self.baseline_counts, self.baseline_total),
+            _shares(self.current_counts, self.current_total),
+        )
+
+
+def _shares(counts: np.ndarray, total: float) -> np.ndarray:
+    return counts / total if total > 0 else np.zeros(len(counts))
 
 
 def category_pairing(baseline: Distribution, current: Distribution) -> CategoryPairing:
@@ -76,7 +91,13 @@ def category_pairing(baseline: Distribution, current: Distribution) -> CategoryP
     cb = np.zeros(n)
     cb[:nb] = np.fromiter(baseline.counts.values(), dtype=float, count=nb)
     cc = np.fromiter(map(current.counts.get, cats, repeat(0.0)), dtype=float, count=n)
-    pairing = CategoryPairing(cats, cb, cc)
+    pairing = CategoryPairing(
+        cats,
+        cb,
+        cc,
+        float(sum(baseline.counts.values())),
+        float(sum(current.counts.values())),
+    )
     current._pairing = (
         baseline,
         baseline.counts,
@@ -250,24 +271,13 @@ class Distribution:
     # -------------------------------------------------------------- categorical helpers
     def shares(self, categories: Sequence[str]) -> np.ndarray:
         """Categorical: share of each category in ``categories`` (over the listed counts)."""
-        total = float(sum(self.counts.values()))
-        if total <= 0:
-            return np.zeros(len(categories))
-        return self.counts_for(categories) / total
+        return _shares(self.counts_for(categories), float(sum(self.counts.values())))
 
     def counts_for(self, categories: Sequence[str]) -> np.ndarray:
         """Categorical: the count of each category in ``categories`` (0 when absent)."""
         return np.fromiter(
             map(self.counts.get, categories, repeat(0.0)), dtype=float, count=len(categories)
         )
-
-    def shares_of(self, counts: np.ndarray) -> np.ndarray:
-        """Categorical: ``counts`` (this side's, on some categories) as shares of the listed
-        counts: the numbers :meth:`shares` gives for the same categories."""
-        total = float(sum(self.counts.values()))
-        if total <= 0:
-            return np.zeros(len(counts))
-        return counts / total
 
     def as_categorical(self) -> Distribution:
         """Numeric -> categorical over the feature's values (see the module docstring)."""
@@ -857,22 +867,37 @@ _BUCKET_FIELDS = attrgetter("low_value", "high_value", "sample_count")
 
 
 def _read_buckets(buckets) -> np.ndarray:
-    """Histogram buckets as an ``(n, 3)`` float array ``(lo, hi, count)`` sorted by (lo, hi).
+    """Histogram buckets as an ``(n, 3)`` float array ``(lo, hi, count)`` sorted by (lo, hi);
+    negative counts become 0 (:func:`_bucket_array`, then :func:`_tidy_bucket_rows`)."""
+    arr = _bucket_array(buckets)
+    return _tidy_bucket_rows(arr, np.zeros(len(arr), dtype=np.intp), [0], [len(arr)])
 
-    Read with one pass over the repeated field into a flat preallocated array (no
-    per-bucket tuple is kept); negative counts become 0.
-    """
+
+def _bucket_array(buckets) -> np.ndarray:
+    """Histogram buckets as read: an ``(n, 3)`` float array ``(lo, hi, count)``, filled in
+    one pass over the repeated field (no per-bucket tuple is kept)."""
     n = len(buckets)
     if n == 0:
         return np.zeros((0, 3))
-    arr = np.fromiter(
+    return np.fromiter(
         chain.from_iterable(map(_BUCKET_FIELDS, buckets)), dtype=float, count=3 * n
     ).reshape(n, 3)
-    np.maximum(arr[:, 2], 0.0, out=arr[:, 2])  # negative counts: 0 (NaN kept as read)
-    lo, hi = arr[:, 0], arr[:, 1]
-    if n > 1 and np.any((lo[1:] < lo[:-1]) | ((lo[1:] == lo[:-1]) & (hi[1:] < hi[:-1]))):
-        arr = arr[np.lexsort((arr[:, 1], arr[:, 0]))]  # stable: sorted by (lo, hi)
-    return arr
+
+
+def _tidy_bucket_rows(rows: np.ndarray, ids: np.ndarray, starts, lengths) -> np.ndarray:
+    """In place on the bucket rows of many features stored one after the other (``ids``:
+    each row's feature; ``starts``/``lengths``: each feature's rows): negative counts become
+    0 (NaN kept as read) and a feature whose rows are not sorted by (lo, hi) is sorted
+    (stable). Returns ``rows``."""
+    np.maximum(rows[:, 2], 0.0, out=rows[:, 2])
+    if len(rows) > 1:
+        lo, hi = rows[:, 0], rows[:, 1]
+        down = (lo[1:] < lo[:-1]) | ((lo[1:] == lo[:-1]) & (hi[1:] < hi[:-1]))
+        down &= ids[1:] == ids[:-1]
+        for k in np.unique(ids[1:][down]).tolist():
+            block = rows[starts[k] : starts[k] + lengths[k]]
+            block[:] = block[np.lexsort((block[:, 1], block[:, 0]))]
+    return rows
 
 
 def _cdf_knots(shaped: np.ndarray, total: float):
@@ -917,7 +942,7 @@ def distributions_from_features(features, num_examples: float = 0.0) -> List[Dis
     the per-feature builder up to float rounding of sums (about 1e-15 relative).
     """
     out: List[Optional[Distribution]] = [None] * len(features)
-    pending = []  # (index, feature, name, type name, histogram, histogram type, buckets)
+    pending = []  # (index, feature, histogram, histogram type, buckets as read)
     for i, f in enumerate(features):
         if f.WhichOneof("stats") != "num_stats":
             out[i] = distribution_from_feature(f, num_examples)
@@ -926,7 +951,7 @@ def distributions_from_features(features, num_examples: float = 0.0) -> List[Dis
         if hist is None or f.num_stats.common_stats.num_non_missing <= 0:
             out[i] = distribution_from_feature(f, num_examples)
             continue
-        pending.append((i, f, hist, htype, _read_buckets(hist.buckets)))
+        pending.append((i, f, hist, htype, _bucket_array(hist.buckets)))
     if pending:
         built = _numeric_batch(pending, float(num_examples))
         for (i, f, *_), d in zip(pending, built, strict=True):
@@ -966,6 +991,10 @@ def _numeric_batch(pending, num_examples: float) -> List[Optional[Distribution]]
     rseg = Segments.of([p[4] for p in pending])
     rows = rseg.values.reshape(-1, 3)
     nrow, rstart, rid = rseg.lengths, rseg.starts, rseg.ids
+    # The buckets as _read_buckets gives them, every feature's at once; each feature keeps a
+    # view of its rows as its raw array.
+    _tidy_bucket_rows(rows, rid, rstart.tolist(), nrow.tolist())
+    raw_arrays = split_by_lengths(rows, nrow)
     lows, highs, counts = rows[:, 0], rows[:, 1], rows[:, 2]
     pos = np.arange(len(rows), dtype=np.intp) - rstart[rid]  # row index within its feature
 
@@ -1144,7 +1173,7 @@ def _numeric_batch(pending, num_examples: float) -> List[Optional[Distribution]]
 
     out: List[Optional[Distribution]] = []
     mh_l, ml_l, m1_l = mh.tolist(), ml.tolist(), m1.tolist()
-    for k, (_, f, hist, htype, arr) in enumerate(pending):
+    for k, (_, f, hist, htype, _) in enumerate(pending):
         if not take[k]:
             out.append(None)
             continue
@@ -1172,7 +1201,7 @@ def _numeric_batch(pending, num_examples: float) -> List[Optional[Distribution]]
                 std=float(std[k]),
                 min=float(vmin[k]),
                 max=float(vmax[k]),
-                _raw_array=arr,
+                _raw_array=raw_arrays[k],
                 _distinct=distinct_lists[k] if few[k] else None,
                 _distinct_at_least=lows_seen[k],
             )

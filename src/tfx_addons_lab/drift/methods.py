@@ -266,11 +266,7 @@ def categories_of(baseline: Distribution, current: Distribution) -> List[str]:
 
 def category_shares(baseline: Distribution, current: Distribution) -> Tuple[np.ndarray, np.ndarray]:
     """Categorical pair: both sides' shares on :func:`categories_of`."""
-    pairing = category_pairing(baseline, current)
-    return (
-        baseline.shares_of(pairing.baseline_counts),
-        current.shares_of(pairing.current_counts),
-    )
+    return category_pairing(baseline, current).shares()
 
 
 def numeric_edges(baseline: Distribution, bins: int = NUMERIC_BINS) -> np.ndarray:
@@ -439,7 +435,7 @@ def chi_square_test(baseline: Distribution, current: Distribution):
 
     pairing = category_pairing(baseline, current)
     cats, f_obs = pairing.categories, pairing.current_counts
-    shares = baseline.shares_of(pairing.baseline_counts)
+    shares = pairing.shares()[0]
     if np.any(shares == 0):
         shares = fill_zeros(shares)
         shares = shares / shares.sum()
@@ -640,8 +636,9 @@ def _categorical_shares(pairs, current_counts: bool = False):
     ps, qs = [], []
     for b, c in pairs:
         pairing = category_pairing(b, c)
-        ps.append(b.shares_of(pairing.baseline_counts))
-        qs.append(pairing.current_counts if current_counts else c.shares_of(pairing.current_counts))
+        pb, pc = pairing.shares()
+        ps.append(pb)
+        qs.append(pairing.current_counts if current_counts else pc)
     seg = Segments.of(ps)
     return seg.values, Segments.of(qs).values, seg
 
