@@ -314,7 +314,8 @@ def test_compactor_with_missing_and_infinite_values_keeps_exact_fields(tmp_path)
         return x
 
     a, b = column(0.0), column(0.2)
-    text = [repr(v) if math.isfinite(v) else ("inf" if v > 0 else "-inf") for v in a]
+    # repr of a Python float (numpy 2 writes np.float64(...) for a numpy one)
+    text = [repr(float(v)) if math.isfinite(v) else ("inf" if v > 0 else "-inf") for v in a]
     for i in range(0, n, 13):
         text[i] = ""  # null
     for i in range(5, n, 17):
