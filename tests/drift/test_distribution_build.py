@@ -12,7 +12,10 @@ from tensorflow_metadata.proto.v0 import statistics_pb2
 
 from tfx_addons_lab.drift import compare_statistics
 from tfx_addons_lab.drift.distributions import (
+    CATEGORICAL,
+    Distribution,
     _ordered_counts,
+    category_pairing,
     distribution_from_feature,
     distributions_from_features,
 )
@@ -48,6 +51,36 @@ def test_ordered_counts_matches_the_reference_sort(counts, order, rnd):
     elif order == "shuffled":
         rnd.shuffle(items)
     assert list(_ordered_counts(dict(items)).items()) == _reference_order(counts)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.dictionaries(labels, st.sampled_from([0.0, 1.0, 2.0, 5.0, 40.0]), max_size=25),
+    st.dictionaries(labels, st.sampled_from([0.0, 1.0, 3.0, 9.0]), max_size=25),
+)
+def test_category_pairing_and_the_per_side_api_agree_with_plain_python(base, cur):
+    """``category_pairing`` (what the kernels use) and ``Distribution.shares``/``counts_for``
+    (the public per-side API custom methods may call) against dict arithmetic."""
+    b = Distribution(name="f", kind=CATEGORICAL, counts=dict(base))
+    c = Distribution(name="f", kind=CATEGORICAL, counts=dict(cur))
+    pairing = category_pairing(b, c)
+    expected_cats = list(base) + [k for k in cur if k not in base]
+    assert pairing.categories == expected_cats
+    want_b = [base.get(k, 0.0) for k in expected_cats]
+    want_c = [cur.get(k, 0.0) for k in expected_cats]
+    assert pairing.baseline_counts.tolist() == want_b == b.counts_for(expected_cats).tolist()
+    assert pairing.current_counts.tolist() == want_c == c.counts_for(expected_cats).tolist()
+    sb, sc = pairing.shares()
+    for got, side, want in ((sb, b, want_b), (sc, c, want_c)):
+        total = sum(want)
+        ref = [x / total for x in want] if total > 0 else [0.0] * len(want)
+        np.testing.assert_allclose(got, ref, rtol=1e-15, atol=0)
+        np.testing.assert_array_equal(side.shares(expected_cats), got)
+    # Computed once per pair: the same object while both sides' counts are unchanged ...
+    assert category_pairing(b, c) is pairing
+    # ... and recomputed when a side's counts are replaced.
+    c.counts = {**cur, "zz-new": 1.0}
+    assert category_pairing(b, c).categories[-1] == "zz-new"
 
 
 def test_nan_counts_go_last_in_one_order_whatever_the_input_order():

@@ -47,7 +47,8 @@ of the CLI are read in parallel already, and a reader converting to given types 
 enough ahead to grow the peak by 20-40 MiB per file on the wide table), the batches
 gathered up to :data:`BATCH_ROWS` rows, plus the kept values of all numeric columns (at most
 :data:`KEPT_VALUES` floats, 32 MiB, once a column has its share it moves on), plus per column
-one of: ``DISTINCT_VALUES`` values and counts (64 KiB); the quantile sketch
+one of: ``DISTINCT_VALUES`` values and counts (64 KiB) or a dense array of at most
+:data:`DENSE_SPAN` counts (512 KiB); the quantile sketch
 (tfx_bsl's buffers at ``SKETCH_EPS``: about 5 MiB at 10M values, growing with the logarithm of
 the row count) or, on wide files, the compactor (``share / COMPACT_SHARE`` values per level,
 one level per doubling of the rows); or ``CATEGORY_LIMIT`` labels and counts. Nothing holds
@@ -215,9 +216,7 @@ class _Numeric:
                     return
                 # One sort serves the distinct values (np.unique's rule) and the compactor.
                 kept.sort()
-                first = np.ones(len(kept), dtype=bool)
-                np.not_equal(kept[1:], kept[:-1], out=first[1:])
-                starts = np.flatnonzero(first)
+                starts = _run_starts(kept)
                 if len(starts) <= self.distinct_values:
                     self.uniques = kept[starts]
                     self.counts = np.diff(np.append(starts, len(kept))).astype(np.int64)
@@ -288,49 +287,40 @@ class _Numeric:
         # The levels are sorted runs (but the last values of level 0): timsort merges them.
         order = np.argsort(values, kind="stable")
         values, weights = values[order], weights[order]
-        first = np.ones(len(values), dtype=bool)
-        np.not_equal(values[1:], values[:-1], out=first[1:])
-        starts = np.flatnonzero(first)
+        starts = _run_starts(values)
         return _Weighted(values[starts], np.add.reduceat(weights, starts))
 
     def _start_dense(self, v: np.ndarray) -> bool:
-        """Count the kept values ``v`` in a dense array, without sorting them, when
-        :meth:`_try_dense` would after counting them value by value: at most
-        ``distinct_values`` of them, on a grid of 1, 0.1 or 0.01 over a short span. True if
-        it did."""
+        """Count the kept values ``v`` in a dense array, without sorting them, when they are
+        on a grid (:func:`_grid`) and at most ``distinct_values`` of them differ. True if it
+        did."""
         if len(v) == 0 or not (math.isfinite(v.min()) and math.isfinite(v.max())):
             return False
-        head = v[:64]
-        for scale in (1.0, 10.0, 100.0):
-            if not (np.rint(head * scale) / scale == head).all():
-                continue  # off this grid already in the first values
-            k = np.rint(v * scale)
-            if not (k / scale == v).all():
-                continue
-            base, top = int(k.min()), int(k.max())
-            if top - base >= DENSE_SPAN:
-                continue
-            dense = np.bincount((k - base).astype(np.int64), minlength=top - base + 1)
-            if np.count_nonzero(dense) > self.distinct_values:
-                return False
-            self.dense, self.base, self.scale = dense.astype(np.int64, copy=False), base, scale
-            return True
-        return False
+        grid = _grid(v)
+        if grid is None:
+            return False
+        scale, k = grid
+        base = int(k.min())
+        dense = np.bincount((k - base).astype(np.int64))
+        if np.count_nonzero(dense) > self.distinct_values:
+            return False
+        self.dense, self.base, self.scale = dense.astype(np.int64, copy=False), base, scale
+        return True
 
     def _try_dense(self) -> None:
-        """Switch the counts to a dense array when the values are integers after scaling by
-        1, 10 or 100 (whole numbers, or readings with one or two decimals) over a short span."""
+        """Switch the value-by-value counts to a dense array when the values are on a grid
+        (:func:`_grid`)."""
         u = self.uniques
         if len(u) == 0 or not np.isfinite(u).all():
             return
-        for scale in (1.0, 10.0, 100.0):
-            k = np.rint(u * scale)
-            if (k / scale == u).all() and k[-1] - k[0] < DENSE_SPAN:
-                self.base, self.scale = int(k[0]), scale
-                self.dense = np.zeros(int(k[-1]) - self.base + 1, dtype=np.int64)
-                self.dense[(k - self.base).astype(np.int64)] = self.counts
-                self.uniques = self.counts = None
-                return
+        grid = _grid(u)
+        if grid is None:
+            return
+        self.scale, k = grid
+        self.base = int(k[0])
+        self.dense = np.zeros(int(k[-1]) - self.base + 1, dtype=np.int64)
+        self.dense[(k - self.base).astype(np.int64)] = self.counts
+        self.uniques = self.counts = None
 
     def _undense(self) -> None:
         nz = np.flatnonzero(self.dense)
@@ -484,6 +474,29 @@ class _Numeric:
         lows, highs, counts = quantile_buckets_of(points, quantile_buckets)
         _add_histogram(ns, statistics_pb2.Histogram.QUANTILES, lows, highs, counts * scale)
         return True
+
+
+def _grid(v: np.ndarray) -> Optional[Tuple[float, np.ndarray]]:
+    """The dense-counting rule: the first scale of 1, 10, 100 that makes every value of ``v``
+    (finite) a whole number ``k`` (``k / scale == v`` exactly: whole numbers, readings with one
+    or two decimals) over a span of less than :data:`DENSE_SPAN`, and ``k``; None if none does.
+    The first 64 values are tried first, so a column off a grid costs little."""
+    head = v[:64]
+    for scale in (1.0, 10.0, 100.0):
+        if not (np.rint(head * scale) / scale == head).all():
+            continue
+        k = np.rint(v * scale)
+        if (k / scale == v).all() and k.max() - k.min() < DENSE_SPAN:
+            return scale, k
+    return None
+
+
+def _run_starts(sorted_values: np.ndarray) -> np.ndarray:
+    """Indices where a new value starts in a sorted array of non-NaN values (the distinct
+    values are ``sorted_values[starts]``, their counts the gaps between the starts)."""
+    first = np.ones(len(sorted_values), dtype=bool)
+    np.not_equal(sorted_values[1:], sorted_values[:-1], out=first[1:])
+    return np.flatnonzero(first)
 
 
 class _Weighted:
