@@ -337,3 +337,25 @@ def test_compactor_with_missing_and_infinite_values_keeps_exact_fields(tmp_path)
     ks = compare_statistics(sa.statistics, sb.statistics, DriftConfig(numeric_method="ks"))
     ref = stats.ks_2samp(finite, b[np.isfinite(b)]).statistic
     assert abs(ks.feature("x").statistic - ref) <= 0.02
+
+
+def test_two_passes_in_threads_give_the_sequential_statistics(tmp_path, mixed_csv):
+    """The CLI runs BASELINE's and CURRENT's passes in two threads that take turns feeding
+    their columns (``_FEED_LOCK``): each result is byte for byte the one-at-a-time result,
+    on a file that compacts (many gathered batches) and on the mixed file."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    a, _ = _heavy_frames(3, 30_000)
+    heavy = _write(tmp_path, "heavy.csv", a)
+    kwargs = {"kept_values": 6, "block_size": 1 << 14}
+    alone = [
+        streaming_statistics_from_csv(p, **kwargs).statistics.SerializeToString()
+        for p in (heavy, mixed_csv)
+    ]
+    for _ in range(3):
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = [
+                pool.submit(streaming_statistics_from_csv, p, **kwargs) for p in (heavy, mixed_csv)
+            ]
+            together = [f.result().statistics.SerializeToString() for f in futures]
+        assert together == alone
