@@ -137,10 +137,10 @@ APPROXIMATE = "tfx_addons_lab.approximate"
 #: Seconds between progress lines.
 PROGRESS_EVERY = 5.0
 #: Held while a pass feeds gathered batches to its column accumulators (and while it fills
-#: the protos at the end). Two passes in one
-#: process (the CLI reads BASELINE and CURRENT at once, in two threads) take turns: one feeds
-#: its columns (numpy calls, mostly under the GIL) while the other parses its next blocks
-#: (pyarrow, without the GIL), instead of handing the GIL back and forth at every numpy call.
+#: the protos at the end). Two passes in one process (the CLI reads BASELINE and CURRENT at
+#: once, in two threads) take turns: one feeds its columns (numpy calls, mostly under the
+#: GIL) while the other parses its next blocks (pyarrow, without the GIL), instead of handing
+#: the GIL back and forth at every numpy call.
 _FEED_LOCK = threading.Lock()
 
 
@@ -933,29 +933,41 @@ def _one_pass(
     ds = out.datasets.add()
     ds.name = name
     ds.num_examples = rows
-    types = statistics_pb2.FeatureNameStatistics
     result = StreamStatistics(out, rows, len(names))
+    buckets = (quantile_buckets, rank_buckets, top_values)
     with _FEED_LOCK:  # filling the protos is Python work too
-        for col, kind, acc in zip(names, kinds, accs, strict=True):
-            feature = ds.features.add()
-            feature.path.step.append(str(col))
-            if kind == STRING:
-                feature.type = types.STRING
-                if acc.fill(feature, rows, rank_buckets, top_values):
-                    note = (
-                        f"feature {safe(col)!r} of {name or path!r} has more than {category_limit:,} "
-                        "categories: its counts and number of unique values are estimates "
-                        "(Misra-Gries and KMV sketches), not exact"
-                    )
-                    feature.custom_stats.add(name=APPROXIMATE, str=note)
-                    result.approximations.append(note)
-            else:
-                feature.type = types.INT if kind == INT and acc.nulls == 0 else types.FLOAT
-                if acc.fill(feature, rows, quantile_buckets):
-                    feature.custom_stats.add(
-                        name=APPROXIMATE,
-                        str=f"median and histograms from a quantile sketch (rank error <= "
-                        f"{SKETCH_EPS + 1 / SKETCH_POINTS:.2g})",
-                    )
-                    result.sketched.append(str(col))
+        _fill_features(ds, result, names, kinds, accs, name or path, category_limit, buckets)
     return result
+
+
+def _fill_features(ds, result, names, kinds, accs, source, category_limit, buckets) -> None:
+    """Write every column's feature into ``ds`` (a ``DatasetFeatureStatistics``) and note in
+    ``result`` the features whose counts or histograms are estimates (``source``: the dataset
+    or file named in those notes; ``buckets``: quantile, rank and top-value counts)."""
+    from tensorflow_metadata.proto.v0 import statistics_pb2
+
+    quantile_buckets, rank_buckets, top_values = buckets
+    rows = int(ds.num_examples)
+    types = statistics_pb2.FeatureNameStatistics
+    for col, kind, acc in zip(names, kinds, accs, strict=True):
+        feature = ds.features.add()
+        feature.path.step.append(str(col))
+        if kind == STRING:
+            feature.type = types.STRING
+            if acc.fill(feature, rows, rank_buckets, top_values):
+                note = (
+                    f"feature {safe(col)!r} of {source!r} has more than {category_limit:,} "
+                    "categories: its counts and number of unique values are estimates "
+                    "(Misra-Gries and KMV sketches), not exact"
+                )
+                feature.custom_stats.add(name=APPROXIMATE, str=note)
+                result.approximations.append(note)
+        else:
+            feature.type = types.INT if kind == INT and acc.nulls == 0 else types.FLOAT
+            if acc.fill(feature, rows, quantile_buckets):
+                feature.custom_stats.add(
+                    name=APPROXIMATE,
+                    str=f"median and histograms from a quantile sketch (rank error <= "
+                    f"{SKETCH_EPS + 1 / SKETCH_POINTS:.2g})",
+                )
+                result.sketched.append(str(col))
