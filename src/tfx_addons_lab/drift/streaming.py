@@ -840,18 +840,20 @@ class _Widen(Exception):
 
 
 def _add_batches(batches, kinds, accs) -> None:
-    """Feed consecutive record batches to the column accumulators, column by column."""
+    """Feed consecutive record batches to the column accumulators, column by column (under
+    :data:`_FEED_LOCK`)."""
     import pyarrow as pa
 
-    for i, acc in enumerate(accs):
-        if len(batches) == 1:
-            arr = batches[0].column(i)
-        else:  # column by column: one column's copy at a time
-            arr = pa.concat_arrays([b.column(i) for b in batches])
-        if kinds[i] == STRING:
-            acc.add(_as_text(arr))
-        else:
-            acc.add(_as_float(arr), arr.null_count)
+    with _FEED_LOCK:
+        for i, acc in enumerate(accs):
+            if len(batches) == 1:
+                arr = batches[0].column(i)
+            else:  # column by column: one column's copy at a time
+                arr = pa.concat_arrays([b.column(i) for b in batches])
+            if kinds[i] == STRING:
+                acc.add(_as_text(arr))
+            else:
+                acc.add(_as_float(arr), arr.null_count)
 
 
 def _one_pass(
@@ -913,16 +915,14 @@ def _one_pass(
         pending.append(batch)
         pending_rows += batch.num_rows
         if pending_rows >= gather_rows:
-            with _FEED_LOCK:
-                _add_batches(pending, kinds, accs)
+            _add_batches(pending, kinds, accs)
             pending, pending_rows = [], 0
         now = time.perf_counter()
         if progress and now - last >= PROGRESS_EVERY:
             last = now
             progress(f"{rows:,} rows read ({rows / (now - start):,.0f} rows/s)")
     if pending:
-        with _FEED_LOCK:
-            _add_batches(pending, kinds, accs)
+        _add_batches(pending, kinds, accs)
         pending = []
     if rows == 0 or not names:
         raise InvalidInputError(
@@ -935,39 +935,40 @@ def _one_pass(
     ds.num_examples = rows
     result = StreamStatistics(out, rows, len(names))
     buckets = (quantile_buckets, rank_buckets, top_values)
-    with _FEED_LOCK:  # filling the protos is Python work too
-        _fill_features(ds, result, names, kinds, accs, name or path, category_limit, buckets)
+    _fill_features(ds, result, names, kinds, accs, name or path, category_limit, buckets)
     return result
 
 
 def _fill_features(ds, result, names, kinds, accs, source, category_limit, buckets) -> None:
     """Write every column's feature into ``ds`` (a ``DatasetFeatureStatistics``) and note in
     ``result`` the features whose counts or histograms are estimates (``source``: the dataset
-    or file named in those notes; ``buckets``: quantile, rank and top-value counts)."""
+    or file named in those notes; ``buckets``: quantile, rank and top-value counts). Under
+    :data:`_FEED_LOCK`: filling the protos is Python work too."""
     from tensorflow_metadata.proto.v0 import statistics_pb2
 
     quantile_buckets, rank_buckets, top_values = buckets
     rows = int(ds.num_examples)
     types = statistics_pb2.FeatureNameStatistics
-    for col, kind, acc in zip(names, kinds, accs, strict=True):
-        feature = ds.features.add()
-        feature.path.step.append(str(col))
-        if kind == STRING:
-            feature.type = types.STRING
-            if acc.fill(feature, rows, rank_buckets, top_values):
-                note = (
-                    f"feature {safe(col)!r} of {source!r} has more than {category_limit:,} "
-                    "categories: its counts and number of unique values are estimates "
-                    "(Misra-Gries and KMV sketches), not exact"
-                )
-                feature.custom_stats.add(name=APPROXIMATE, str=note)
-                result.approximations.append(note)
-        else:
-            feature.type = types.INT if kind == INT and acc.nulls == 0 else types.FLOAT
-            if acc.fill(feature, rows, quantile_buckets):
-                feature.custom_stats.add(
-                    name=APPROXIMATE,
-                    str=f"median and histograms from a quantile sketch (rank error <= "
-                    f"{SKETCH_EPS + 1 / SKETCH_POINTS:.2g})",
-                )
-                result.sketched.append(str(col))
+    with _FEED_LOCK:
+        for col, kind, acc in zip(names, kinds, accs, strict=True):
+            feature = ds.features.add()
+            feature.path.step.append(str(col))
+            if kind == STRING:
+                feature.type = types.STRING
+                if acc.fill(feature, rows, rank_buckets, top_values):
+                    note = (
+                        f"feature {safe(col)!r} of {source!r} has more than {category_limit:,} "
+                        "categories: its counts and number of unique values are estimates "
+                        "(Misra-Gries and KMV sketches), not exact"
+                    )
+                    feature.custom_stats.add(name=APPROXIMATE, str=note)
+                    result.approximations.append(note)
+            else:
+                feature.type = types.INT if kind == INT and acc.nulls == 0 else types.FLOAT
+                if acc.fill(feature, rows, quantile_buckets):
+                    feature.custom_stats.add(
+                        name=APPROXIMATE,
+                        str=f"median and histograms from a quantile sketch (rank error <= "
+                        f"{SKETCH_EPS + 1 / SKETCH_POINTS:.2g})",
+                    )
+                    result.sketched.append(str(col))
